@@ -1,0 +1,628 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { ClusterRegistry, DEFAULT_CLUSTER } from './clusters';
+import { EcsApiError, EcsErrorType, invalidParameter } from './errors';
+import {
+  type ArnContext,
+  arnResource,
+  arns,
+  type ClientTokenRecord,
+  DesiredStatus,
+  LAUNCH_TYPES,
+  type PersistedState,
+  parseTaskRef,
+  StopCode,
+  type StoredCluster,
+  type StoredTask,
+  TaskStatus,
+} from './model';
+import { paginate } from './pagination';
+import { loadStateFile, StateFile } from './persistence';
+import { type LaunchPlan, planRunTask, runTaskFingerprint } from './run-task';
+import {
+  applyTransition,
+  DEFAULT_USER_STOP_REASON,
+  exitEssentialContainer,
+  nextTransition,
+  requestStop,
+} from './state-machine';
+import { TaskDefinitionRegistry } from './task-definitions';
+import { renderTask, renderTaskEventDetail } from './task-view';
+import { checkClientToken, RequestReader, readTags, type Tag } from './validation';
+
+export type EventBridgeEvent = {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+};
+
+export type EcsEmulatorOptions = {
+  region?: string;
+  accountId?: string;
+  /** If set: state is loaded at start and saved (debounced, atomically) after changes. */
+  stateFile?: string;
+  /** Delay between lifecycle steps, default 300 ms. */
+  stepDelayMs?: number;
+  /** How long STOPPED tasks stay visible, default one hour of emulator clock. */
+  stoppedRetentionMs?: number;
+  /** Clock in ms, default Date.now. */
+  now?: () => number;
+  /** Called once for every task state change, in order (may be called inside handle()). */
+  emit?: (event: EventBridgeEvent) => void;
+};
+
+export type EcsResponse = { status: number; body: unknown; errorType?: string };
+
+export type KillTaskOptions = {
+  cluster?: string;
+  task: string;
+  exitCode: number;
+  /** Container-level reason, e.g. "OutOfMemoryError: Container killed due to memory usage". */
+  reason?: string;
+  /** Which container exits; default the first essential one. */
+  container?: string;
+};
+
+const HOUR_MS = 3_600_000;
+const CLIENT_TOKEN_TTL_MS = 24 * HOUR_MS;
+const STOP_REASON_MAX = 255;
+const ENI_ATTACHMENT_TYPE = 'ElasticNetworkInterface';
+
+type Operation = (body: unknown) => unknown;
+
+// Operations that change state; the others are reads and skip the save.
+const MUTATING = new Set([
+  'CreateCluster',
+  'RegisterTaskDefinition',
+  'DeregisterTaskDefinition',
+  'RunTask',
+  'StopTask',
+  'TagResource',
+  'UntagResource',
+]);
+
+const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+
+/**
+ * Local stand-in for Amazon ECS speaking the JSON 1.1 protocol's operations. Tasks move through
+ * the lifecycle in state-machine.ts on timers; each state change is emitted as an EventBridge
+ * "ECS Task State Change" event.
+ */
+export class EcsEmulator {
+  private readonly ctx: ArnContext;
+  private readonly stepDelayMs: number;
+  private readonly stoppedRetentionMs: number;
+  private readonly now: () => number;
+  private readonly emitEvent: ((event: EventBridgeEvent) => void) | undefined;
+  private readonly clusters: ClusterRegistry;
+  private readonly taskDefinitions: TaskDefinitionRegistry;
+  private readonly tasks = new Map<string, StoredTask>();
+  private readonly clientTokens = new Map<string, ClientTokenRecord>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly stateFile: StateFile | undefined;
+  private readonly operations: Record<string, Operation>;
+  private closed = false;
+
+  constructor(options: EcsEmulatorOptions = {}) {
+    this.ctx = {
+      region: options.region ?? 'us-east-1',
+      accountId: options.accountId ?? '000000000000',
+    };
+    this.stepDelayMs = options.stepDelayMs ?? 300;
+    this.stoppedRetentionMs = options.stoppedRetentionMs ?? HOUR_MS;
+    this.now = options.now ?? Date.now;
+    this.emitEvent = options.emit;
+
+    const loaded = options.stateFile ? loadStateFile(options.stateFile) : undefined;
+    this.clusters = new ClusterRegistry({
+      ...this.ctx,
+      now: this.now,
+      clusters: loaded?.clusters ?? [],
+      taskCounts: (clusterArn) => this.taskCounts(clusterArn),
+    });
+    this.taskDefinitions = new TaskDefinitionRegistry({
+      ...this.ctx,
+      now: this.now,
+      definitions: loaded?.taskDefinitions ?? [],
+    });
+    for (const t of loaded?.tasks ?? []) this.tasks.set(t.taskArn, t);
+    for (const r of loaded?.clientTokens ?? []) this.clientTokens.set(this.tokenKey(r), r);
+    this.stateFile = options.stateFile
+      ? new StateFile({ path: options.stateFile, snapshot: () => this.snapshot() })
+      : undefined;
+
+    this.operations = {
+      CreateCluster: (b) => this.clusters.create(b),
+      DescribeClusters: (b) => this.clusters.describe(b),
+      ListClusters: (b) => this.clusters.list(b),
+      RegisterTaskDefinition: (b) => this.taskDefinitions.register(b),
+      DescribeTaskDefinition: (b) => this.taskDefinitions.describe(b),
+      ListTaskDefinitions: (b) => this.taskDefinitions.list(b),
+      DeregisterTaskDefinition: (b) => this.taskDefinitions.deregister(b),
+      RunTask: (b) => this.runTask(b),
+      StopTask: (b) => this.stopTask(b),
+      DescribeTasks: (b) => this.describeTasks(b),
+      ListTasks: (b) => this.listTasks(b),
+      TagResource: (b) => this.tagResource(b),
+      UntagResource: (b) => this.untagResource(b),
+      ListTagsForResource: (b) => this.listTagsForResource(b),
+    };
+
+    // Resume lifecycles interrupted by a restart where they left off.
+    for (const task of this.tasks.values()) this.schedule({ task, resume: true });
+  }
+
+  /** Runs one ECS operation; client mistakes come back as 400 with `__type`, never as throws. */
+  async handle(operation: string, body: unknown): Promise<EcsResponse> {
+    const op = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
+    if (!op) {
+      const error = new EcsApiError({
+        type: EcsErrorType.UnknownOperation,
+        message: `Operation ${operation} is not supported by this ECS emulator.`,
+      });
+      return { status: error.status, body: error.toBody(), errorType: error.type };
+    }
+    try {
+      this.expire();
+      const result = op(body);
+      if (MUTATING.has(operation)) this.stateFile?.markDirty();
+      return { status: 200, body: result };
+    } catch (error) {
+      if (error instanceof EcsApiError) {
+        return { status: error.status, body: error.toBody(), errorType: error.type };
+      }
+      // Internal details stay out of the response body.
+      return {
+        status: 500,
+        body: { __type: EcsErrorType.Server, message: 'Internal error in the ECS emulator.' },
+        errorType: EcsErrorType.Server,
+      };
+    }
+  }
+
+  /**
+   * Test control: the task's essential container exits with `exitCode`, so the task stops with
+   * stopCode EssentialContainerExited. Throws EcsApiError if the task is unknown or not RUNNING.
+   */
+  killTask(options: KillTaskOptions): Record<string, unknown> {
+    this.expire();
+    const cluster = this.clusters.get(options.cluster);
+    const task = this.findTask({ cluster, ref: options.task });
+    if (!task) throw invalidParameter('The referenced task was not found.');
+    const container =
+      options.container === undefined
+        ? task.containers.find((c) => c.essential)
+        : task.containers.find((c) => c.name === options.container);
+    if (!container) throw invalidParameter(`Container ${options.container ?? ''} not found.`);
+    const changed = exitEssentialContainer({
+      task,
+      now: this.now(),
+      container,
+      exitCode: options.exitCode,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+    });
+    if (!changed) throw invalidParameter(`Task is ${task.lastStatus}, not RUNNING.`);
+    this.afterChange(task);
+    return renderTask({ task, includeTags: false });
+  }
+
+  /** Stops all timers and writes the state file. Tasks resume from it on the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await this.stateFile?.flush();
+  }
+
+  // ---- tasks ------------------------------------------------------------------------------
+
+  private runTask(body: unknown): unknown {
+    const req = new RequestReader({ body });
+    const cluster = this.clusters.get(req.string('cluster'));
+    const clientToken = req.string('clientToken');
+    if (clientToken !== undefined) checkClientToken(clientToken);
+    const fingerprint = runTaskFingerprint({
+      body: req.snapshot(),
+      clusterArn: cluster.clusterArn,
+    });
+    if (clientToken !== undefined) {
+      const previous = this.clientTokens.get(
+        this.tokenKey({ clusterArn: cluster.clusterArn, clientToken }),
+      );
+      if (previous) {
+        if (previous.fingerprint !== fingerprint) {
+          throw new EcsApiError({
+            type: EcsErrorType.Conflict,
+            message:
+              'The specified client token is already in use with a different RunTask request.',
+            fields: { resourceIds: [...previous.taskArns] },
+          });
+        }
+        // A retry: the original tasks, as they are now; nothing new is launched.
+        const tasks = previous.taskArns
+          .map((arn) => this.tasks.get(arn))
+          .filter((t): t is StoredTask => t !== undefined)
+          .map((task) => renderTask({ task, includeTags: false }));
+        return { tasks, failures: [] };
+      }
+    }
+    const plan = planRunTask({ req, cluster, taskDefinitions: this.taskDefinitions });
+    const now = this.now();
+    const created = Array.from({ length: plan.count }, (_, i) =>
+      this.createTask({ plan, cluster, index: i, now }),
+    );
+    if (clientToken !== undefined) {
+      const record: ClientTokenRecord = {
+        clusterArn: cluster.clusterArn,
+        clientToken,
+        fingerprint,
+        taskArns: created.map((t) => t.taskArn),
+        createdAt: now,
+      };
+      this.clientTokens.set(this.tokenKey(record), record);
+    }
+    for (const task of created) this.afterChange(task);
+    return { tasks: created.map((task) => renderTask({ task, includeTags: false })), failures: [] };
+  }
+
+  private createTask(o: {
+    plan: LaunchPlan;
+    cluster: StoredCluster;
+    index: number;
+    now: number;
+  }): StoredTask {
+    const { plan, cluster, now } = o;
+    const taskId = hex(16);
+    const taskArn = arns.task({ ...this.ctx, clusterName: cluster.clusterName, taskId });
+    const subnet = plan.subnets[o.index % Math.max(plan.subnets.length, 1)];
+    const privateIp = `10.0.${randomBytes(1)[0] ?? 0}.${((randomBytes(1)[0] ?? 0) % 250) + 4}`;
+    const attachments =
+      plan.networkMode === 'awsvpc'
+        ? [
+            {
+              id: randomUUID(),
+              type: ENI_ATTACHMENT_TYPE,
+              status: 'PRECREATED',
+              details: [
+                { name: 'subnetId', value: subnet ?? '' },
+                { name: 'networkInterfaceId', value: `eni-${hex(9).slice(0, 17)}` },
+                {
+                  name: 'macAddress',
+                  // 02: a locally administered unicast address, as virtual NICs use.
+                  value: ['02', ...Array.from({ length: 5 }, () => hex(1))].join(':'),
+                },
+                {
+                  name: 'privateDnsName',
+                  value: `ip-${privateIp.replaceAll('.', '-')}.ec2.internal`,
+                },
+                { name: 'privateIPv4Address', value: privateIp },
+              ],
+            },
+          ]
+        : [];
+    const provider = plan.capacityProviders[o.index];
+    const task: StoredTask = {
+      taskId,
+      taskArn,
+      clusterArn: cluster.clusterArn,
+      taskDefinitionArn: plan.taskDefinition.taskDefinitionArn,
+      family: plan.taskDefinition.family,
+      networkMode: plan.networkMode,
+      launchType: plan.launchType,
+      ...(provider === undefined ? {} : { capacityProviderName: provider }),
+      ...(plan.platformVersion === undefined
+        ? {}
+        : { platformVersion: plan.platformVersion, platformFamily: 'Linux' }),
+      ...(plan.cpu === undefined ? {} : { cpu: plan.cpu }),
+      ...(plan.memory === undefined ? {} : { memory: plan.memory }),
+      availabilityZone: this.availabilityZone(subnet),
+      lastStatus: TaskStatus.Provisioning,
+      desiredStatus: DesiredStatus.Running,
+      version: 1,
+      containers: plan.containers.map((c) => ({
+        containerArn: arns.container({
+          ...this.ctx,
+          clusterName: cluster.clusterName,
+          taskId,
+          id: randomUUID(),
+        }),
+        name: c.name,
+        image: c.image,
+        essential: c.essential,
+        lastStatus: 'PENDING',
+        cpu: c.cpu,
+        ...(c.memory === undefined ? {} : { memory: c.memory }),
+        ...(c.memoryReservation === undefined ? {} : { memoryReservation: c.memoryReservation }),
+        environment: c.environment,
+        ...(c.command === undefined ? {} : { command: c.command }),
+      })),
+      attachments,
+      ...(plan.networkMode === 'awsvpc' ? { privateIpv4Address: privateIp } : {}),
+      ...(plan.startedBy === undefined ? {} : { startedBy: plan.startedBy }),
+      group: plan.group,
+      overrides: structuredClone(plan.overrides),
+      tags: plan.tags.map((t) => ({ ...t })),
+      enableExecuteCommand: plan.enableExecuteCommand,
+      ...(plan.ephemeralStorageGiB === undefined
+        ? {}
+        : { ephemeralStorageGiB: plan.ephemeralStorageGiB }),
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.tasks.set(taskArn, task);
+    return task;
+  }
+
+  private stopTask(body: unknown): unknown {
+    const req = new RequestReader({ body });
+    const cluster = this.clusters.get(req.string('cluster'));
+    const ref = req.requiredString('task');
+    const reason = req.string('reason');
+    if (reason !== undefined && reason.length > STOP_REASON_MAX) {
+      throw invalidParameter(`reason can have at most ${STOP_REASON_MAX} characters.`);
+    }
+    const task = this.findTask({ cluster, ref });
+    if (!task) throw invalidParameter('The referenced task was not found.');
+    const changed = requestStop({
+      task,
+      now: this.now(),
+      stopCode: StopCode.UserInitiated,
+      reason: reason === undefined || reason === '' ? DEFAULT_USER_STOP_REASON : reason,
+    });
+    if (changed) {
+      // The StopTask API reference: "Any tags associated with the task will be deleted."
+      task.tags = [];
+      this.afterChange(task);
+    }
+    return { task: renderTask({ task, includeTags: false }) };
+  }
+
+  private describeTasks(body: unknown): unknown {
+    const req = new RequestReader({ body });
+    const cluster = this.clusters.get(req.string('cluster'));
+    const refs = req.stringList('tasks');
+    if (refs === undefined || refs.length === 0) throw invalidParameter('Tasks cannot be empty.');
+    if (refs.length > 100) throw invalidParameter('taskIds can have at most 100 items.');
+    const includeTags = (req.stringList('include') ?? []).includes('TAGS');
+    const tasks: Record<string, unknown>[] = [];
+    const failures: { arn: string; reason: string }[] = [];
+    for (const ref of new Set(refs)) {
+      const task = this.findTask({ cluster, ref });
+      if (task) {
+        tasks.push(renderTask({ task, includeTags }));
+      } else {
+        const arn =
+          arnResource(ref) === undefined
+            ? arns.task({ ...this.ctx, clusterName: cluster.clusterName, taskId: ref })
+            : ref;
+        failures.push({ arn, reason: 'MISSING' });
+      }
+    }
+    return { tasks, failures };
+  }
+
+  private listTasks(body: unknown): unknown {
+    const req = new RequestReader({ body });
+    const cluster = this.clusters.get(req.string('cluster'));
+    const family = req.string('family');
+    const startedBy = req.string('startedBy');
+    const launchType = req.enumString({ member: 'launchType', values: LAUNCH_TYPES });
+    const desired =
+      req.enumString({ member: 'desiredStatus', values: ['RUNNING', 'PENDING', 'STOPPED'] }) ??
+      'RUNNING';
+    if (req.string('serviceName') !== undefined) {
+      throw new EcsApiError({ type: EcsErrorType.ServiceNotFound, message: 'Service not found.' });
+    }
+    // No container instances exist, so no task runs on one.
+    const onInstance = req.string('containerInstance') !== undefined;
+    const keyOf = (t: StoredTask): string =>
+      `${String(t.createdAt).padStart(15, '0')}/${t.taskArn}`;
+    const items = [...this.tasks.values()]
+      .filter(
+        (t) =>
+          !onInstance &&
+          t.clusterArn === cluster.clusterArn &&
+          t.desiredStatus === desired &&
+          (family === undefined || t.family === family) &&
+          (startedBy === undefined || t.startedBy === startedBy) &&
+          (launchType === undefined || t.launchType === launchType),
+      )
+      .sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
+    const page = paginate({ items, keyOf, request: req });
+    const taskArns = page.items.map((t) => t.taskArn);
+    return page.nextToken ? { taskArns, nextToken: page.nextToken } : { taskArns };
+  }
+
+  // ---- tags -------------------------------------------------------------------------------
+
+  private tagResource(body: unknown): unknown {
+    const req = new RequestReader({ body });
+    const holder = this.taggable(req.requiredString('resourceArn'));
+    const tags = readTags(req);
+    if (!tags) throw invalidParameter('tags can not be blank.');
+    const merged = new Map(holder.tags.map((t) => [t.key, t.value]));
+    for (const t of tags) merged.set(t.key, t.value);
+    if (merged.size > 50) throw invalidParameter('A resource can have at most 50 tags.');
+    holder.tags = [...merged].map(([key, value]) => ({ key, value }));
+    return {};
+  }
+
+  private untagResource(body: unknown): unknown {
+    const req = new RequestReader({ body });
+    const holder = this.taggable(req.requiredString('resourceArn'));
+    const keys = req.stringList('tagKeys');
+    if (!keys) throw invalidParameter('tagKeys can not be blank.');
+    holder.tags = holder.tags.filter((t) => !keys.includes(t.key));
+    return {};
+  }
+
+  private listTagsForResource(body: unknown): unknown {
+    const req = new RequestReader({ body });
+    const holder = this.taggable(req.requiredString('resourceArn'));
+    return { tags: holder.tags.map((t) => ({ ...t })) };
+  }
+
+  private taggable(arn: string): { tags: Tag[] } {
+    const resource = arnResource(arn);
+    if (resource === undefined) throw invalidParameter(`Invalid resource ARN: ${arn}.`);
+    const found = resource.startsWith('cluster/')
+      ? this.clusters.find(arn)
+      : resource.startsWith('task-definition/')
+        ? this.taskDefinitions.byArnExact(arn)
+        : resource.startsWith('task/')
+          ? this.tasks.get(this.canonicalTaskArn(arn))
+          : undefined;
+    if (!found) {
+      throw new EcsApiError({
+        type: EcsErrorType.ResourceNotFound,
+        message: 'The specified resource could not be found.',
+      });
+    }
+    return found;
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------
+
+  /** Emits the change, re-plans the task's next transition and saves. */
+  private afterChange(task: StoredTask): void {
+    this.emit(task);
+    this.schedule({ task });
+    this.stateFile?.markDirty();
+  }
+
+  private schedule(o: { task: StoredTask; resume?: boolean }): void {
+    const { task } = o;
+    const existing = this.timers.get(task.taskArn);
+    if (existing) clearTimeout(existing);
+    this.timers.delete(task.taskArn);
+    const transition = nextTransition(task);
+    if (!transition) {
+      delete task.transitionDueAt;
+      return;
+    }
+    const now = this.now();
+    if (!o.resume || task.transitionDueAt === undefined) {
+      task.transitionDueAt = now + transition.delayMs({ task, stepDelayMs: this.stepDelayMs });
+    }
+    if (this.closed) return;
+    const timer = setTimeout(
+      () => this.advance(task.taskArn),
+      Math.max(0, task.transitionDueAt - now),
+    );
+    // The emulator's owner (server, test) decides how long the process lives, not pending steps.
+    timer.unref();
+    this.timers.set(task.taskArn, timer);
+  }
+
+  private advance(taskArn: string): void {
+    this.timers.delete(taskArn);
+    if (this.closed) return;
+    const task = this.tasks.get(taskArn);
+    if (!task) return;
+    const transition = nextTransition(task);
+    if (!transition) return;
+    applyTransition({ task, transition, now: this.now() });
+    this.afterChange(task);
+  }
+
+  private emit(task: StoredTask): void {
+    if (!this.emitEvent) return;
+    const event: EventBridgeEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'ECS Task State Change',
+      source: 'aws.ecs',
+      account: this.ctx.accountId,
+      time: new Date(task.updatedAt).toISOString(),
+      region: this.ctx.region,
+      resources: [task.taskArn],
+      detail: renderTaskEventDetail(task),
+    };
+    try {
+      this.emitEvent(event);
+    } catch {
+      // A failing listener must not break the lifecycle; delivery is the listener's concern.
+    }
+  }
+
+  /** Drops STOPPED tasks past retention and client tokens past their lifetime. */
+  private expire(): void {
+    const now = this.now();
+    for (const [arn, task] of this.tasks) {
+      if (
+        task.lastStatus === TaskStatus.Stopped &&
+        task.stoppedAt !== undefined &&
+        now - task.stoppedAt >= this.stoppedRetentionMs
+      ) {
+        this.tasks.delete(arn);
+        this.stateFile?.markDirty();
+      }
+    }
+    // ECS keeps a token for 24 h or the tasks' lifetime plus one hour, whichever ends first.
+    for (const [key, record] of this.clientTokens) {
+      const allGone = record.taskArns.every((arn) => {
+        const t = this.tasks.get(arn);
+        return !t || (t.stoppedAt !== undefined && now - t.stoppedAt >= HOUR_MS);
+      });
+      if (allGone || now - record.createdAt >= CLIENT_TOKEN_TTL_MS) {
+        this.clientTokens.delete(key);
+        this.stateFile?.markDirty();
+      }
+    }
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------
+
+  private findTask(o: { cluster: StoredCluster; ref: string }): StoredTask | undefined {
+    const { taskId, clusterName } = parseTaskRef(o.ref);
+    if (clusterName !== undefined && clusterName !== o.cluster.clusterName) return undefined;
+    return this.tasks.get(arns.task({ ...this.ctx, clusterName: o.cluster.clusterName, taskId }));
+  }
+
+  private canonicalTaskArn(arn: string): string {
+    const { taskId, clusterName } = parseTaskRef(arn);
+    return arns.task({ ...this.ctx, clusterName: clusterName ?? DEFAULT_CLUSTER, taskId });
+  }
+
+  private tokenKey(o: { clusterArn: string; clientToken: string }): string {
+    return `${o.clusterArn}\n${o.clientToken}`;
+  }
+
+  private availabilityZone(subnet: string | undefined): string {
+    if (subnet === undefined) return `${this.ctx.region}a`;
+    const letter = 'abc'[(createHash('sha1').update(subnet).digest()[0] ?? 0) % 3] ?? 'a';
+    return `${this.ctx.region}${letter}`;
+  }
+
+  private taskCounts(clusterArn: string): { running: number; pending: number } {
+    let running = 0;
+    let pending = 0;
+    for (const t of this.tasks.values()) {
+      if (t.clusterArn !== clusterArn) continue;
+      if (t.lastStatus === TaskStatus.Running) running++;
+      else if (
+        t.lastStatus === TaskStatus.Provisioning ||
+        t.lastStatus === TaskStatus.Pending ||
+        t.lastStatus === TaskStatus.Activating
+      ) {
+        pending++;
+      }
+    }
+    return { running, pending };
+  }
+
+  private snapshot(): PersistedState {
+    return {
+      format: 1,
+      clusters: this.clusters.all(),
+      taskDefinitions: this.taskDefinitions.all(),
+      tasks: [...this.tasks.values()],
+      clientTokens: [...this.clientTokens.values()],
+    };
+  }
+}

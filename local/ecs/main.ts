@@ -1,0 +1,50 @@
+// Standalone ECS emulator: `npm run emulator`. Serves the ECS JSON 1.1 API on
+// 127.0.0.1:${STEWARD_AWS_PORT:-4566}, keeps state in ${STEWARD_DATA_DIR:-.steward}/ecs-state.json and
+// prints every task state change event as one JSON line on stdout.
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { EcsEmulator } from './emulator';
+import { createEcsRequestHandler } from './http';
+
+const port = Number(process.env.STEWARD_AWS_PORT ?? 4566);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`STEWARD_AWS_PORT must be a port number, got '${process.env.STEWARD_AWS_PORT}'`);
+  process.exit(2);
+}
+const stateFile = join(process.env.STEWARD_DATA_DIR ?? '.steward', 'ecs-state.json');
+
+const emulator = new EcsEmulator({
+  stateFile,
+  emit: (event) => {
+    process.stdout.write(`${JSON.stringify(event)}\n`);
+  },
+});
+const server = createServer(createEcsRequestHandler(emulator));
+
+server.on('error', (error) => {
+  console.error(`ECS emulator could not listen on 127.0.0.1:${port}: ${error.message}`);
+  process.exit(1);
+});
+
+server.listen(port, '127.0.0.1', () => {
+  const address = server.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  console.log(`ECS emulator listening on http://127.0.0.1:${actual} (state: ${stateFile})`);
+});
+
+let stopping = false;
+const shutdown = (): void => {
+  if (stopping) return;
+  stopping = true;
+  server.close();
+  server.closeAllConnections();
+  emulator
+    .close()
+    .then(() => process.exit(0))
+    .catch((error: unknown) => {
+      console.error(`ECS emulator could not save its state: ${String(error)}`);
+      process.exit(1);
+    });
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

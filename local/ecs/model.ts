@@ -1,0 +1,191 @@
+import type { KeyValuePair, Tag } from './validation';
+
+// Internal state of the emulator. Times are epoch milliseconds here; responses convert them to
+// epoch seconds (JSON 1.1) and events to ISO-8601 strings.
+
+export const TaskStatus = {
+  Provisioning: 'PROVISIONING',
+  Pending: 'PENDING',
+  Activating: 'ACTIVATING',
+  Running: 'RUNNING',
+  Deactivating: 'DEACTIVATING',
+  Stopping: 'STOPPING',
+  Deprovisioning: 'DEPROVISIONING',
+  Stopped: 'STOPPED',
+} as const;
+export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
+
+export const DesiredStatus = { Running: 'RUNNING', Stopped: 'STOPPED' } as const;
+export type DesiredStatus = (typeof DesiredStatus)[keyof typeof DesiredStatus];
+
+export const LaunchType = {
+  Ec2: 'EC2',
+  Fargate: 'FARGATE',
+  External: 'EXTERNAL',
+  ManagedInstances: 'MANAGED_INSTANCES',
+} as const;
+export type LaunchType = (typeof LaunchType)[keyof typeof LaunchType];
+export const LAUNCH_TYPES: readonly LaunchType[] = Object.values(LaunchType);
+
+export const StopCode = {
+  TaskFailedToStart: 'TaskFailedToStart',
+  EssentialContainerExited: 'EssentialContainerExited',
+  UserInitiated: 'UserInitiated',
+  ServiceSchedulerInitiated: 'ServiceSchedulerInitiated',
+  SpotInterruption: 'SpotInterruption',
+  TerminationNotice: 'TerminationNotice',
+} as const;
+export type StopCode = (typeof StopCode)[keyof typeof StopCode];
+
+export type CapacityProviderStrategyItem = {
+  capacityProvider: string;
+  weight: number;
+  base: number;
+};
+
+export type StoredCluster = {
+  clusterArn: string;
+  clusterName: string;
+  createdAt: number;
+  tags: Tag[];
+  capacityProviders: string[];
+  defaultCapacityProviderStrategy: CapacityProviderStrategyItem[];
+  settings: KeyValuePair[];
+};
+
+export type TaskDefinitionStatus = 'ACTIVE' | 'INACTIVE';
+
+export type StoredTaskDefinition = {
+  taskDefinitionArn: string;
+  family: string;
+  revision: number;
+  status: TaskDefinitionStatus;
+  registeredAt: number;
+  deregisteredAt?: number;
+  /** The TaskDefinition shape minus the members the registry owns (arn, status, times). */
+  definition: Record<string, unknown>;
+  tags: Tag[];
+};
+
+export type ContainerStatus = 'PENDING' | 'RUNNING' | 'STOPPED';
+
+export type StoredContainer = {
+  containerArn: string;
+  name: string;
+  image: string;
+  essential: boolean;
+  lastStatus: ContainerStatus;
+  cpu: string;
+  memory?: string;
+  memoryReservation?: string;
+  runtimeId?: string;
+  exitCode?: number;
+  reason?: string;
+  /** Effective environment after overrides; not part of the Container shape, kept for runners. */
+  environment: KeyValuePair[];
+  command?: string[];
+};
+
+export type StoredAttachment = {
+  id: string;
+  type: string;
+  status: string;
+  details: KeyValuePair[];
+};
+
+export type StoredTask = {
+  taskId: string;
+  taskArn: string;
+  clusterArn: string;
+  taskDefinitionArn: string;
+  family: string;
+  networkMode: string;
+  launchType: LaunchType;
+  capacityProviderName?: string;
+  platformVersion?: string;
+  platformFamily?: string;
+  cpu?: string;
+  memory?: string;
+  availabilityZone: string;
+  lastStatus: TaskStatus;
+  desiredStatus: DesiredStatus;
+  version: number;
+  containers: StoredContainer[];
+  attachments: StoredAttachment[];
+  /** Private IPv4 address of the task ENI (awsvpc) once attached. */
+  privateIpv4Address?: string;
+  startedBy?: string;
+  group: string;
+  overrides: Record<string, unknown>;
+  tags: Tag[];
+  enableExecuteCommand: boolean;
+  ephemeralStorageGiB?: number;
+  createdAt: number;
+  updatedAt: number;
+  connectivityAt?: number;
+  pullStartedAt?: number;
+  pullStoppedAt?: number;
+  startedAt?: number;
+  stoppingAt?: number;
+  executionStoppedAt?: number;
+  stoppedAt?: number;
+  stopCode?: StopCode;
+  stoppedReason?: string;
+  /** When the next lifecycle transition is due (emulator clock), so a restart can resume it. */
+  transitionDueAt?: number;
+};
+
+export type ClientTokenRecord = {
+  clusterArn: string;
+  clientToken: string;
+  /** Canonical JSON of the request minus clientToken, to tell a retry from a different request. */
+  fingerprint: string;
+  taskArns: string[];
+  createdAt: number;
+};
+
+export type PersistedState = {
+  format: 1;
+  clusters: StoredCluster[];
+  taskDefinitions: StoredTaskDefinition[];
+  tasks: StoredTask[];
+  clientTokens: ClientTokenRecord[];
+};
+
+export type ArnContext = { region: string; accountId: string };
+
+/** ARN helpers for the new (long) ARN format. */
+export const arns = {
+  cluster: (o: ArnContext & { name: string }): string =>
+    `arn:aws:ecs:${o.region}:${o.accountId}:cluster/${o.name}`,
+  taskDefinition: (o: ArnContext & { family: string; revision: number }): string =>
+    `arn:aws:ecs:${o.region}:${o.accountId}:task-definition/${o.family}:${o.revision}`,
+  task: (o: ArnContext & { clusterName: string; taskId: string }): string =>
+    `arn:aws:ecs:${o.region}:${o.accountId}:task/${o.clusterName}/${o.taskId}`,
+  container: (o: ArnContext & { clusterName: string; taskId: string; id: string }): string =>
+    `arn:aws:ecs:${o.region}:${o.accountId}:container/${o.clusterName}/${o.taskId}/${o.id}`,
+};
+
+/** The resource part of an ECS ARN (`cluster/x`, `task/c/id`), or undefined if not an ECS ARN. */
+export const arnResource = (arn: string): string | undefined => {
+  const m = /^arn:aws[a-z-]*:ecs:[^:]*:[^:]*:(.+)$/.exec(arn);
+  return m?.[1];
+};
+
+/** Cluster name from a cluster name or ARN. */
+export const clusterNameOf = (clusterOrArn: string): string => {
+  const resource = arnResource(clusterOrArn);
+  if (resource === undefined) return clusterOrArn;
+  return resource.startsWith('cluster/') ? resource.slice('cluster/'.length) : clusterOrArn;
+};
+
+/** Task id and (new-format) cluster name from a task id or ARN. */
+export const parseTaskRef = (ref: string): { taskId: string; clusterName?: string } => {
+  const resource = arnResource(ref);
+  if (resource === undefined || !resource.startsWith('task/')) return { taskId: ref };
+  const parts = resource.slice('task/'.length).split('/');
+  if (parts.length === 2 && parts[0] !== undefined && parts[1] !== undefined) {
+    return { clusterName: parts[0], taskId: parts[1] };
+  }
+  return { taskId: parts[parts.length - 1] ?? ref };
+};
