@@ -1,0 +1,485 @@
+/**
+ * ServiceStore on one DynamoDB table (single-table design, DESIGN.md "Data"):
+ *   PK=SERVICE#<name> SK=SPEC         spec, generation, stateVersion, expectations, stop requests, status
+ *   PK=SERVICE#<name> SK=TASK#<id>    one ECS task, guarded by its ECS `version`
+ *   PK=EVENTS#<name>  SK=<iso>#<id>   service events, newest last, expiring by TTL
+ *   GSI1: GSI1PK=SERVICES GSI1SK=<cluster>#<name>   lists services, optionally by cluster
+ * Invariants rest on conditional writes, not transactions (the embedded engine has none).
+ */
+
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ValidationError } from '../core/errors';
+import type { Expectation, ServiceRecord, ServiceSpec, TaskRecord } from '../core/model';
+import type {
+  Page,
+  ServiceEvent,
+  ServiceState,
+  ServiceStore,
+  WriteResult,
+} from '../ports/service-store';
+
+const SPEC = 'SPEC';
+const TASK_PREFIX = 'TASK#';
+const SERVICES_INDEX = 'GSI1';
+const SERVICES_PARTITION = 'SERVICES';
+/** Stopped task records and service events are history, kept for a while and then expired by TTL. */
+const HISTORY_TTL_SECONDS = 7 * 24 * 3600;
+
+const servicePk = (name: string) => `SERVICE#${name}`;
+const eventsPk = (name: string) => `EVENTS#${name}`;
+/** The cluster's short name, so a name and its ARN list together. */
+const clusterName = (cluster: string) => cluster.slice(cluster.lastIndexOf('/') + 1);
+
+const OK: WriteResult = { ok: true };
+
+/** Builds the store over a DynamoDB client and a table name. */
+export function makeDynamoDbServiceStore(options: {
+  client: DynamoDBClient;
+  tableName: string;
+}): ServiceStore {
+  const doc = DynamoDBDocumentClient.from(options.client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const TableName = options.tableName;
+
+  const readSpecItem = async (serviceName: string, consistent: boolean) => {
+    const out = await doc.send(
+      new GetCommand({
+        TableName,
+        Key: { PK: servicePk(serviceName), SK: SPEC },
+        ConsistentRead: consistent,
+      }),
+    );
+    return out.Item ? toServiceRecord(out.Item) : undefined;
+  };
+
+  /** Tells a lost race from a missing service after a failed conditional write. */
+  const failure = async (serviceName: string): Promise<WriteResult> =>
+    (await readSpecItem(serviceName, true))
+      ? { ok: false, reason: 'conflict' }
+      : { ok: false, reason: 'not-found' };
+
+  return {
+    async createService({ spec, now }) {
+      const record: ServiceRecord = {
+        spec,
+        generation: 1,
+        stateVersion: 0,
+        deleting: false,
+        expectations: {},
+        pendingStops: {},
+        status: {
+          phase: 'ACTIVE',
+          desiredCount: spec.desiredCount,
+          runningCount: 0,
+          pendingCount: 0,
+          observedGeneration: 0,
+          steady: false,
+        },
+        createdAt: now,
+        updatedAt: now,
+      };
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: {
+              PK: servicePk(spec.serviceName),
+              SK: SPEC,
+              GSI1PK: SERVICES_PARTITION,
+              GSI1SK: `${clusterName(spec.cluster)}#${spec.serviceName}`,
+              ...record,
+            },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          }),
+        );
+        return OK;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException)
+          return { ok: false, reason: 'conflict' };
+        throw error;
+      }
+    },
+
+    getService: (serviceName) => readSpecItem(serviceName, false),
+
+    async listServices({ cluster, limit, nextToken }) {
+      const out = await doc.send(
+        new QueryCommand({
+          TableName,
+          IndexName: SERVICES_INDEX,
+          KeyConditionExpression:
+            cluster === undefined ? 'GSI1PK = :p' : 'GSI1PK = :p AND begins_with(GSI1SK, :c)',
+          ExpressionAttributeValues: {
+            ':p': SERVICES_PARTITION,
+            ...(cluster === undefined ? {} : { ':c': `${clusterName(cluster)}#` }),
+          },
+          Limit: limit ?? 100,
+          ExclusiveStartKey: decodeToken(nextToken),
+        }),
+      );
+      return page((out.Items ?? []).map(toServiceRecord), out.LastEvaluatedKey);
+    },
+
+    async readState(serviceName): Promise<ServiceState | undefined> {
+      const items: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await doc.send(
+          new QueryCommand({
+            TableName,
+            KeyConditionExpression: 'PK = :pk',
+            ExpressionAttributeValues: { ':pk': servicePk(serviceName) },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        items.push(...(out.Items ?? []));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      const specItem = items.find((i) => i.SK === SPEC);
+      if (!specItem) return undefined;
+      const tasks = items.filter((i) => String(i.SK).startsWith(TASK_PREFIX)).map(toTaskRecord);
+      return { service: toServiceRecord(specItem), tasks };
+    },
+
+    async updateSpec({ serviceName, change, now }) {
+      const fields = Object.entries(change).filter(([, v]) => v !== undefined);
+      const names: Record<string, string> = {};
+      const values: Record<string, unknown> = { ':one': 1, ':now': now, ':false': false };
+      const sets = fields.map(([k, v], i) => {
+        names[`#f${i}`] = k;
+        values[`:v${i}`] = v;
+        return `spec.#f${i} = :v${i}`;
+      });
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: { PK: servicePk(serviceName), SK: SPEC },
+            UpdateExpression: `SET ${[...sets, 'generation = generation + :one', 'updatedAt = :now'].join(', ')}`,
+            // Exists, and is not draining: a service on its way out takes no new spec.
+            ConditionExpression: 'attribute_exists(PK) AND deleting = :false',
+            ...(fields.length > 0 ? { ExpressionAttributeNames: names } : {}),
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return OK;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return failure(serviceName);
+        throw error;
+      }
+    },
+
+    async markDeleting({ serviceName, now }) {
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: { PK: servicePk(serviceName), SK: SPEC },
+            UpdateExpression:
+              'SET deleting = :true, generation = generation + :one, updatedAt = :now',
+            ConditionExpression: 'attribute_exists(PK) AND deleting = :false',
+            ExpressionAttributeValues: { ':true': true, ':false': false, ':one': 1, ':now': now },
+          }),
+        );
+        return OK;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return failure(serviceName);
+        throw error;
+      }
+    },
+
+    async claim({ serviceName, expectedVersion, add, forget, stops }) {
+      const names: Record<string, string> = {};
+      const values: Record<string, unknown> = { ':ev': expectedVersion, ':one': 1 };
+      const sets = ['stateVersion = stateVersion + :one'];
+      add.forEach((e, i) => {
+        names[`#a${i}`] = e.token;
+        values[`:a${i}`] = e;
+        sets.push(`expectations.#a${i} = :a${i}`);
+      });
+      stops.forEach((s, i) => {
+        names[`#s${i}`] = s.taskId;
+        values[`:s${i}`] = s.at;
+        sets.push(`pendingStops.#s${i} = :s${i}`);
+      });
+      const removes = forget.map((token, i) => {
+        names[`#r${i}`] = token;
+        return `expectations.#r${i}`;
+      });
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: { PK: servicePk(serviceName), SK: SPEC },
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            // The optimistic lock: only the reconcile that read this version may act on it.
+            ConditionExpression: 'stateVersion = :ev',
+            ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return OK;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return failure(serviceName);
+        throw error;
+      }
+    },
+
+    async recordObservation({ serviceName, task }) {
+      const { names, values, sets } = assignments(taskAttributes(task));
+      values[':v'] = task.version;
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: { PK: servicePk(serviceName), SK: `${TASK_PREFIX}${task.taskId}` },
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            // Invariant 3: ECS versions order a task's states; equal is a duplicate, lower is stale.
+            ConditionExpression: 'attribute_not_exists(version) OR version < :v',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return OK;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException)
+          return { ok: false, reason: 'conflict' };
+        throw error;
+      }
+    },
+
+    async recordLaunch({ serviceName, task, slot, launchToken, generation }) {
+      // Ownership fields are always set; state fields only if no observation got there first, so
+      // this write and recordObservation commute.
+      const ownership = {
+        slot,
+        launchToken,
+        generation,
+        taskArn: task.taskArn,
+        taskId: task.taskId,
+      };
+      const owned = assignments(ownership);
+      const { taskArn: _a, taskId: _i, ...observed } = taskAttributes(task);
+      const state = assignments(observed, 'k');
+      const ifAbsent = Object.keys(state.names).map(
+        (n) => `${n} = if_not_exists(${n}, :${n.slice(1)})`,
+      );
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: { PK: servicePk(serviceName), SK: `${TASK_PREFIX}${task.taskId}` },
+          UpdateExpression: `SET ${[...owned.sets, ...ifAbsent].join(', ')}`,
+          ExpressionAttributeNames: { ...owned.names, ...state.names },
+          ExpressionAttributeValues: { ...owned.values, ...state.values },
+        }),
+      );
+    },
+
+    async settle({ serviceName, expectedVersion, forget, forgetStops, status }) {
+      const names: Record<string, string> = { '#status': 'status' };
+      const removes = [
+        ...forget.map((token, i) => {
+          names[`#r${i}`] = token;
+          return `expectations.#r${i}`;
+        }),
+        ...forgetStops.map((id, i) => {
+          names[`#p${i}`] = id;
+          return `pendingStops.#p${i}`;
+        }),
+      ];
+      const remove = removes.length ? ` REMOVE ${removes.join(', ')}` : '';
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: { PK: servicePk(serviceName), SK: SPEC },
+            UpdateExpression: `SET #status = :status, stateVersion = stateVersion + :one${remove}`,
+            // A newer reconcile owns the status; ours would be older news.
+            ConditionExpression: 'stateVersion = :ev',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':status': status, ':ev': expectedVersion, ':one': 1 },
+          }),
+        );
+        return OK;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (removes.length === 0) return { ok: false, reason: 'conflict' };
+        delete names['#status'];
+        // Fulfilled expectations must still go, whoever owns the status now.
+        try {
+          await doc.send(
+            new UpdateCommand({
+              TableName,
+              Key: { PK: servicePk(serviceName), SK: SPEC },
+              UpdateExpression: `REMOVE ${removes.join(', ')}`,
+              ConditionExpression: 'attribute_exists(PK)',
+              ExpressionAttributeNames: names,
+            }),
+          );
+        } catch (again) {
+          if (!(again instanceof ConditionalCheckFailedException)) throw again;
+        }
+        return { ok: false, reason: 'conflict' };
+      }
+    },
+
+    async removeService({ serviceName, expectedVersion }) {
+      const state = await this.readState(serviceName);
+      if (!state) return { ok: false, reason: 'not-found' };
+      const keys = state.tasks.map((t) => ({
+        PK: servicePk(serviceName),
+        SK: `${TASK_PREFIX}${t.taskId}`,
+      }));
+      for (let i = 0; i < keys.length; i += 25) {
+        await batchWrite(
+          doc,
+          TableName,
+          keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
+        );
+      }
+      try {
+        await doc.send(
+          new DeleteCommand({
+            TableName,
+            Key: { PK: servicePk(serviceName), SK: SPEC },
+            ConditionExpression: 'stateVersion = :ev AND deleting = :true',
+            ExpressionAttributeValues: { ':ev': expectedVersion, ':true': true },
+          }),
+        );
+        return OK;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return failure(serviceName);
+        throw error;
+      }
+    },
+
+    async appendEvents({ serviceName, messages, now }) {
+      const expiresAt = Math.floor(Date.parse(now) / 1000) + HISTORY_TTL_SECONDS;
+      const puts = messages.map((message, i) => ({
+        PutRequest: {
+          Item: {
+            PK: eventsPk(serviceName),
+            // Time first so the partition sorts by time; the suffix keeps same-millisecond events apart.
+            SK: `${now}#${String(i).padStart(3, '0')}#${randomUUID().slice(0, 8)}`,
+            message,
+            createdAt: now,
+            expiresAt,
+          },
+        },
+      }));
+      for (let i = 0; i < puts.length; i += 25)
+        await batchWrite(doc, TableName, puts.slice(i, i + 25));
+    },
+
+    async listEvents({ serviceName, limit, nextToken }) {
+      const out = await doc.send(
+        new QueryCommand({
+          TableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': eventsPk(serviceName) },
+          ScanIndexForward: false,
+          Limit: limit ?? 50,
+          ExclusiveStartKey: decodeToken(nextToken),
+        }),
+      );
+      const items: ServiceEvent[] = (out.Items ?? []).map((i) => ({
+        id: String(i.SK),
+        createdAt: String(i.createdAt),
+        message: String(i.message),
+      }));
+      return page(items, out.LastEvaluatedKey);
+    },
+  };
+}
+
+/** The attributes of a task record as stored, with a TTL once the task is history. */
+function taskAttributes(task: TaskRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...task };
+  if (task.lastStatus === 'STOPPED') {
+    const stopped = Date.parse(task.stoppedAt ?? task.updatedAt ?? '');
+    if (Number.isFinite(stopped)) out.expiresAt = Math.floor(stopped / 1000) + HISTORY_TTL_SECONDS;
+  }
+  return out;
+}
+
+/** `SET` clauses for a flat object, with placeholder names and values prefixed by `prefix`. */
+function assignments(obj: Record<string, unknown>, prefix = 'n') {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  Object.entries(obj)
+    .filter(([, v]) => v !== undefined)
+    .forEach(([k, v], i) => {
+      names[`#${prefix}${i}`] = k;
+      values[`:${prefix}${i}`] = v;
+      sets.push(`#${prefix}${i} = :${prefix}${i}`);
+    });
+  return { names, values, sets };
+}
+
+async function batchWrite(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  requests: NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string],
+): Promise<void> {
+  let pending = requests;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+    const out = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+    pending = out.UnprocessedItems?.[tableName] ?? [];
+    if (attempt > 8 && pending.length > 0)
+      throw new Error('BatchWriteItem left items unprocessed after retries');
+  }
+}
+
+function page<T>(items: T[], lastKey: Record<string, unknown> | undefined): Page<T> {
+  return lastKey
+    ? { items, nextToken: Buffer.from(JSON.stringify(lastKey)).toString('base64url') }
+    : { items };
+}
+
+/** Opaque pagination tokens are the DynamoDB start key; a token that does not decode is the caller's error. */
+function decodeToken(token: string | undefined): Record<string, unknown> | undefined {
+  if (token === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (value && typeof value === 'object' && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {
+    // fall through to the validation error
+  }
+  throw new ValidationError('Invalid nextToken', [
+    { path: 'nextToken', message: 'is not a token this API issued' },
+  ]);
+}
+
+function toServiceRecord(item: Record<string, unknown>): ServiceRecord {
+  return {
+    spec: item.spec as ServiceSpec,
+    generation: Number(item.generation),
+    stateVersion: Number(item.stateVersion),
+    deleting: item.deleting === true,
+    expectations: (item.expectations ?? {}) as Record<string, Expectation>,
+    pendingStops: (item.pendingStops ?? {}) as Record<string, number>,
+    status: item.status as ServiceRecord['status'],
+    createdAt: String(item.createdAt),
+    updatedAt: String(item.updatedAt),
+  };
+}
+
+function toTaskRecord(item: Record<string, unknown>): TaskRecord {
+  const { PK: _pk, SK: _sk, expiresAt: _ttl, ...rest } = item;
+  return rest as TaskRecord;
+}

@@ -1,0 +1,147 @@
+/**
+ * The tick's resync: events are hints and can be lost, so once a period every cluster that has
+ * services is read from ECS, task records are corrected (tasks that stopped without an event, tasks
+ * never recorded, tasks ECS no longer knows), orphans are stopped, and every service is reconciled.
+ */
+import { isLive, ownerOf, type ServiceRecord, type TaskRecord } from '../core/model';
+import type { ServiceStore } from '../ports/service-store';
+import { type ReconcileDeps, reconcile } from './reconcile';
+
+export type ResyncDeps = ReconcileDeps & {
+  /** An owned task whose service is gone is stopped only when older than this (launch races). */
+  orphanGraceMs: number;
+};
+
+export type ResyncResult = {
+  clusters: number;
+  services: number;
+  tasksDescribed: number;
+  corrected: number;
+  vanished: number;
+  orphansStopped: number;
+  reconciled: number;
+  errors: { serviceName?: string; cluster?: string; message: string }[];
+};
+
+/** A live record that ECS does not know is only declared gone after this long (RunTask is eventually consistent). */
+const MISSING_GRACE_MS = 2 * 60_000;
+
+/** Reads every cluster with services from ECS, corrects the records and reconciles every service. */
+export async function resync(deps: ResyncDeps): Promise<ResyncResult> {
+  const result: ResyncResult = {
+    clusters: 0,
+    services: 0,
+    tasksDescribed: 0,
+    corrected: 0,
+    vanished: 0,
+    orphansStopped: 0,
+    reconciled: 0,
+    errors: [],
+  };
+  const services = await allServices(deps.store);
+  result.services = services.length;
+  const byCluster = new Map<string, ServiceRecord[]>();
+  for (const s of services)
+    byCluster.set(s.spec.cluster, [...(byCluster.get(s.spec.cluster) ?? []), s]);
+  const known = new Set(services.map((s) => s.spec.serviceName));
+
+  for (const [cluster, members] of byCluster) {
+    result.clusters += 1;
+    try {
+      await resyncCluster({ deps, cluster, members, known, result });
+    } catch (error) {
+      result.errors.push({ cluster, message: messageOf(error) });
+    }
+  }
+  for (const s of services) {
+    try {
+      await reconcile(deps, { serviceName: s.spec.serviceName });
+      result.reconciled += 1;
+    } catch (error) {
+      result.errors.push({ serviceName: s.spec.serviceName, message: messageOf(error) });
+    }
+  }
+  return result;
+}
+
+async function resyncCluster(options: {
+  deps: ResyncDeps;
+  cluster: string;
+  members: ServiceRecord[];
+  known: Set<string>;
+  result: ResyncResult;
+}): Promise<void> {
+  const { deps, cluster, members, known, result } = options;
+  const now = deps.clock();
+  const recorded = new Map<string, { serviceName: string; task: TaskRecord }>();
+  for (const s of members) {
+    const state = await deps.store.readState(s.spec.serviceName);
+    for (const task of state?.tasks ?? []) {
+      if (isLive(task)) recorded.set(task.taskArn, { serviceName: s.spec.serviceName, task });
+    }
+  }
+  const running = await deps.ecs.listRunningTaskArns(cluster);
+  const arns = [...new Set([...running, ...recorded.keys()])];
+  const described = await deps.ecs.describe({ cluster, taskArns: arns });
+  result.tasksDescribed += described.tasks.length;
+
+  for (const { startedBy, task } of described.tasks) {
+    const owner = ownerOf(startedBy);
+    if (owner === undefined) continue;
+    if (known.has(owner)) {
+      const written = await deps.store.recordObservation({ serviceName: owner, task });
+      if (written.ok) result.corrected += 1;
+    } else if (
+      isLive(task) &&
+      task.desiredStatus !== 'STOPPED' &&
+      ageMs(task.createdAt, now) > deps.orphanGraceMs
+    ) {
+      await deps.ecs.stop({
+        cluster,
+        taskArn: task.taskArn,
+        reason: `Steward: orphan task, service ${owner} does not exist`,
+      });
+      result.orphansStopped += 1;
+    }
+  }
+  for (const arn of described.missing) {
+    const entry = recorded.get(arn);
+    if (!entry || ageMs(entry.task.updatedAt ?? entry.task.createdAt, now) <= MISSING_GRACE_MS)
+      continue;
+    const stoppedAt = new Date(now).toISOString();
+    const written = await deps.store.recordObservation({
+      serviceName: entry.serviceName,
+      task: {
+        ...entry.task,
+        lastStatus: 'STOPPED',
+        desiredStatus: 'STOPPED',
+        // One past the last version seen: newer than anything recorded, and a real later event still wins.
+        version: entry.task.version + 1,
+        stoppedAt,
+        updatedAt: stoppedAt,
+        stoppedReason: 'Task is no longer known to ECS (DescribeTasks answered MISSING)',
+      },
+    });
+    if (written.ok) result.vanished += 1;
+  }
+}
+
+async function allServices(store: ServiceStore): Promise<ServiceRecord[]> {
+  const out: ServiceRecord[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await store.listServices(nextToken === undefined ? {} : { nextToken });
+    out.push(...page.items);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return out;
+}
+
+function ageMs(iso: string | undefined, now: number): number {
+  const t = iso === undefined ? Number.NaN : Date.parse(iso);
+  return Number.isFinite(t) ? now - t : Number.POSITIVE_INFINITY;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,134 @@
+/**
+ * The domain model: what a service asks for (spec), what Steward remembers about it (record), and what
+ * it knows of each task. Shapes follow ECS CreateService / Task where they overlap.
+ */
+
+export const TaskStatus = {
+  PROVISIONING: 'PROVISIONING',
+  PENDING: 'PENDING',
+  ACTIVATING: 'ACTIVATING',
+  RUNNING: 'RUNNING',
+  DEACTIVATING: 'DEACTIVATING',
+  STOPPING: 'STOPPING',
+  DEPROVISIONING: 'DEPROVISIONING',
+  STOPPED: 'STOPPED',
+  DELETED: 'DELETED',
+} as const;
+export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
+
+export const LaunchType = {
+  EC2: 'EC2',
+  FARGATE: 'FARGATE',
+  EXTERNAL: 'EXTERNAL',
+} as const;
+export type LaunchType = (typeof LaunchType)[keyof typeof LaunchType];
+
+export type AwsVpcConfiguration = {
+  subnets: string[];
+  securityGroups?: string[] | undefined;
+  assignPublicIp?: 'ENABLED' | 'DISABLED' | undefined;
+};
+
+export type NetworkConfiguration = { awsvpcConfiguration: AwsVpcConfiguration };
+
+export type DeploymentConfiguration = {
+  minimumHealthyPercent: number;
+  maximumPercent: number;
+};
+
+/** The desired state a user declares: ECS CreateService's fields (a growing subset). */
+export type ServiceSpec = {
+  serviceName: string;
+  cluster: string;
+  taskDefinition: string;
+  desiredCount: number;
+  launchType?: LaunchType;
+  networkConfiguration?: NetworkConfiguration;
+  deploymentConfiguration: DeploymentConfiguration;
+};
+
+/** A launch Steward has decided on and written down before calling RunTask (DESIGN.md, Claim). */
+export type Expectation = {
+  /** The RunTask clientToken: the same token always yields the same task. */
+  token: string;
+  slot: number;
+  generation: number;
+  taskDefinition: string;
+  /** Epoch ms when claimed; an expectation that never materialises expires. */
+  createdAt: number;
+};
+
+export type ServicePhase = 'ACTIVE' | 'DRAINING';
+
+export type ServiceStatus = {
+  phase: ServicePhase;
+  desiredCount: number;
+  runningCount: number;
+  pendingCount: number;
+  observedGeneration: number;
+  steady: boolean;
+};
+
+/** What is stored for one service: spec plus the controller's own bookkeeping. */
+export type ServiceRecord = {
+  spec: ServiceSpec;
+  /** Bumped by every spec change. */
+  generation: number;
+  /** Bumped by every claim; the optimistic lock between concurrent reconciles. */
+  stateVersion: number;
+  deleting: boolean;
+  expectations: Record<string, Expectation>;
+  /** Task ids Steward asked ECS to stop, with the epoch ms of the request. */
+  pendingStops: Record<string, number>;
+  status: ServiceStatus;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** Steward's knowledge of one ECS task, written from events, RunTask answers and resync. */
+export type TaskRecord = {
+  taskId: string;
+  taskArn: string;
+  clusterArn?: string;
+  lastStatus: TaskStatus;
+  desiredStatus: string;
+  /** ECS's per-task version (`detail.version`); a write with a lower one is stale. */
+  version: number;
+  slot?: number;
+  launchToken?: string;
+  generation?: number;
+  taskDefinitionArn?: string;
+  createdAt?: string;
+  startedAt?: string;
+  stoppingAt?: string;
+  stoppedAt?: string;
+  stopCode?: string;
+  stoppedReason?: string;
+  updatedAt?: string;
+};
+
+/** The prefix of RunTask `startedBy` that marks a task as Steward's; the rest is the service name. */
+export const STARTED_BY_PREFIX = 'steward/';
+
+/** The `startedBy` value for a service's tasks (at most 128 characters, as ECS allows). */
+export function startedByFor(serviceName: string): string {
+  return `${STARTED_BY_PREFIX}${serviceName}`;
+}
+
+/** The service that owns a task, from its `startedBy`, or undefined if Steward did not start it. */
+export function ownerOf(startedBy: string | undefined): string | undefined {
+  if (!startedBy?.startsWith(STARTED_BY_PREFIX)) return undefined;
+  const name = startedBy.slice(STARTED_BY_PREFIX.length);
+  return name.length > 0 ? name : undefined;
+}
+
+/** The task id is the last path segment of its ARN (old and new ARN formats alike). */
+export function taskIdOf(taskArn: string): string {
+  const slash = taskArn.lastIndexOf('/');
+  return slash >= 0 ? taskArn.slice(slash + 1) : taskArn;
+}
+
+/** True while ECS still counts the task: everything before STOPPED. */
+export function isLive(task: Pick<TaskRecord, 'lastStatus'>): boolean {
+  return task.lastStatus !== TaskStatus.STOPPED && task.lastStatus !== TaskStatus.DELETED;
+}

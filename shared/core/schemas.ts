@@ -1,0 +1,95 @@
+/**
+ * Validation schemas for everything that enters Steward from outside: API bodies and ECS events.
+ * Names, limits and enum values follow the ECS API so that a body valid here is valid for ECS.
+ */
+import { z } from 'zod';
+import { type FieldError, ValidationError } from './errors';
+import { LaunchType } from './model';
+
+/** ECS: "Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens". */
+const NAME = /^[A-Za-z0-9_-]{1,255}$/;
+/** A cluster: its name, or its ARN. */
+const CLUSTER = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/)?[A-Za-z0-9_-]{1,255}$/;
+/** A task definition: `family`, `family:revision`, or its full ARN. */
+const TASK_DEFINITION =
+  /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/)?[A-Za-z0-9_-]{1,255}(:[1-9]\d{0,8})?$/;
+
+export const serviceNameSchema = z
+  .string()
+  .regex(NAME, 'must be 1-255 letters, digits, hyphens (-) or underscores (_)');
+
+const awsVpcConfigurationSchema = z.strictObject({
+  subnets: z.array(z.string().min(1)).min(1, 'needs at least one subnet').max(16),
+  securityGroups: z.array(z.string().min(1)).max(5).optional(),
+  assignPublicIp: z.enum(['ENABLED', 'DISABLED']).optional(),
+});
+
+const deploymentConfigurationSchema = z.strictObject({
+  minimumHealthyPercent: z.int().min(0).max(100).optional(),
+  maximumPercent: z.int().min(100).max(1000).optional(),
+});
+
+/** Body of `POST /services`: ECS CreateService's fields that Steward supports so far. */
+export const createServiceSchema = z.strictObject({
+  serviceName: serviceNameSchema,
+  cluster: z
+    .string()
+    .regex(CLUSTER, 'must be a cluster name (1-255 letters, digits, - or _) or a cluster ARN')
+    .optional(),
+  taskDefinition: z
+    .string()
+    .regex(TASK_DEFINITION, 'must be family, family:revision or a task definition ARN'),
+  desiredCount: z.int().min(0).max(10_000),
+  launchType: z.enum([LaunchType.EC2, LaunchType.FARGATE, LaunchType.EXTERNAL]).optional(),
+  networkConfiguration: z
+    .strictObject({ awsvpcConfiguration: awsVpcConfigurationSchema })
+    .optional(),
+  deploymentConfiguration: deploymentConfigurationSchema.optional(),
+});
+export type CreateServiceInput = z.infer<typeof createServiceSchema>;
+
+/** Body of `PATCH /services/{serviceName}`: a partial update. */
+export const updateServiceSchema = z
+  .strictObject({
+    desiredCount: z.int().min(0).max(10_000).optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'names no field to change' });
+export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
+
+/** Turns zod's issues into Steward's `{ path, message }` list, one entry per bad field. */
+export function toFieldErrors(error: z.ZodError): FieldError[] {
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        out.push({ path: formatPath([...issue.path, key]), message: 'is not a known field' });
+      }
+      continue;
+    }
+    out.push({ path: formatPath(issue.path), message: issue.message });
+  }
+  return out;
+}
+
+/** Renders a zod path as `a.b[2].c`; the empty path is the body itself. */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(body)' : out;
+}
+
+/** Parses `input` with `schema` or throws a ValidationError that lists every bad field. */
+export function parseOrThrow<T>(options: {
+  schema: z.ZodType<T>;
+  input: unknown;
+  what: string;
+}): T {
+  const result = options.schema.safeParse(options.input);
+  if (result.success) return result.data;
+  const errors = toFieldErrors(result.error);
+  const fields = errors.map((e) => e.path).join(', ');
+  throw new ValidationError(`Invalid ${options.what}: ${fields}`, errors);
+}

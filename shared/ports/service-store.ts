@@ -1,0 +1,85 @@
+import type {
+  Expectation,
+  ServiceRecord,
+  ServiceSpec,
+  ServiceStatus,
+  TaskRecord,
+} from '../core/model';
+
+/** One page of a listing; `nextToken` is opaque and absent on the last page. */
+export type Page<T> = { items: T[]; nextToken?: string };
+
+/** What reconcile reads in one strongly consistent query. */
+export type ServiceState = { service: ServiceRecord; tasks: TaskRecord[] };
+
+/** A human-readable line in a service's history ("(service web) has reached a steady state."). */
+export type ServiceEvent = { id: string; createdAt: string; message: string };
+
+/** Outcome of a conditional write: a lost race is a result, not an exception. */
+export type WriteResult = { ok: true } | { ok: false; reason: 'conflict' | 'not-found' };
+
+/** Persistence of services, their tasks and their events. Every method is one logical write or read. */
+export type ServiceStore = {
+  /** Creates the service; `conflict` if the name is taken (even while an old one drains). */
+  createService(input: { spec: ServiceSpec; now: string }): Promise<WriteResult>;
+  getService(serviceName: string): Promise<ServiceRecord | undefined>;
+  listServices(input: {
+    cluster?: string;
+    limit?: number;
+    nextToken?: string;
+  }): Promise<Page<ServiceRecord>>;
+  /** Spec + task records, strongly consistent; undefined if there is no spec. */
+  readState(serviceName: string): Promise<ServiceState | undefined>;
+  /** Changes the spec and bumps `generation`, unless the service is draining. */
+  updateSpec(input: {
+    serviceName: string;
+    change: Partial<ServiceSpec>;
+    now: string;
+  }): Promise<WriteResult>;
+  /** Marks the service for deletion: it drains, then reconcile removes it. */
+  markDeleting(input: { serviceName: string; now: string }): Promise<WriteResult>;
+  /**
+   * The claim: succeeds only if `stateVersion` is still `expectedVersion`, then stores the new
+   * expectations and stop requests, forgets the given expectations, and bumps `stateVersion`.
+   */
+  claim(input: {
+    serviceName: string;
+    expectedVersion: number;
+    add: Expectation[];
+    forget: string[];
+    stops: { taskId: string; at: number }[];
+  }): Promise<WriteResult>;
+  /**
+   * Records a task observation only if its `version` is newer than the stored one (stale and
+   * duplicate observations are rejected with `conflict`).
+   */
+  recordObservation(input: { serviceName: string; task: TaskRecord }): Promise<WriteResult>;
+  /** Ties a launched task to its slot and launch token; safe in any order with observations. */
+  recordLaunch(input: {
+    serviceName: string;
+    task: TaskRecord;
+    slot: number;
+    launchToken: string;
+    generation: number;
+  }): Promise<void>;
+  /**
+   * Writes the status, forgets fulfilled expectations and finished stop requests, and bumps
+   * `stateVersion` — if it is still `expectedVersion`. Otherwise a newer reconcile owns the status:
+   * the forgetting is still done and the result is `conflict`.
+   */
+  settle(input: {
+    serviceName: string;
+    expectedVersion: number;
+    forget: string[];
+    forgetStops: string[];
+    status: ServiceStatus;
+  }): Promise<WriteResult>;
+  /** Deletes the service and its task records, if it is still draining at `expectedVersion`. */
+  removeService(input: { serviceName: string; expectedVersion: number }): Promise<WriteResult>;
+  appendEvents(input: { serviceName: string; messages: string[]; now: string }): Promise<void>;
+  listEvents(input: {
+    serviceName: string;
+    limit?: number;
+    nextToken?: string;
+  }): Promise<Page<ServiceEvent>>;
+};

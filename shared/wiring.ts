@@ -1,0 +1,85 @@
+/**
+ * The one place that reads configuration and builds real clients, once per Lambda container.
+ * A missing variable fails the cold start, not the first request that needs it.
+ * Endpoints come from the SDK's own configuration (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECS, …), so the
+ * same code talks to AWS or to the local stack.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { makeDynamoDbServiceStore } from './adapters/dynamodb-service-store';
+import { makeEcsSdkCluster } from './adapters/ecs-sdk-cluster';
+import { makeEventBridgeReconcileQueue } from './adapters/eventbridge-reconcile-queue';
+import { makeSqsDeadLetters } from './adapters/sqs-dead-letters';
+import type { DeadLetters } from './ports/dead-letters';
+import type { EcsCluster } from './ports/ecs-cluster';
+import type { ReconcileQueue } from './ports/reconcile-queue';
+import type { ServiceStore } from './ports/service-store';
+
+export type Config = {
+  tableName: string;
+  eventBusName: string;
+  deadLetterQueueUrl: string | undefined;
+  orphanGraceMs: number;
+};
+
+export type Deps = {
+  config: Config;
+  store: ServiceStore;
+  ecs: EcsCluster;
+  queue: ReconcileQueue;
+  deadLetters: DeadLetters;
+  clock: () => number;
+};
+
+/** Reads Steward's configuration from the environment; throws naming every missing variable. */
+export function readConfig(env: NodeJS.ProcessEnv): Config {
+  const missing = ['TABLE_NAME'].filter((k) => !env[k]);
+  if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
+  const grace = Number(env.ORPHAN_GRACE_SECONDS ?? '120');
+  if (!Number.isFinite(grace) || grace < 0)
+    throw new Error('ORPHAN_GRACE_SECONDS must be a number of seconds');
+  return {
+    tableName: env.TABLE_NAME as string,
+    eventBusName: env.EVENT_BUS_NAME || 'default',
+    deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL || undefined,
+    orphanGraceMs: grace * 1000,
+  };
+}
+
+/** SDK settings shared by every client: bounded waits and the SDK's adaptive retry with backoff. */
+const clientSettings = {
+  maxAttempts: 4,
+  retryMode: 'adaptive',
+  requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
+} as const;
+
+/** Builds the real dependencies from the environment. */
+export function wire(env: NodeJS.ProcessEnv = process.env): Deps {
+  const config = readConfig(env);
+  const deadLetters: DeadLetters = config.deadLetterQueueUrl
+    ? makeSqsDeadLetters({
+        client: new SQSClient(clientSettings),
+        queueUrl: config.deadLetterQueueUrl,
+      })
+    : {
+        async send() {
+          throw new Error('DEAD_LETTER_QUEUE_URL is not set: the event cannot be dead-lettered');
+        },
+      };
+  return {
+    config,
+    store: makeDynamoDbServiceStore({
+      client: new DynamoDBClient(clientSettings),
+      tableName: config.tableName,
+    }),
+    ecs: makeEcsSdkCluster({ client: new ECSClient(clientSettings) }),
+    queue: makeEventBridgeReconcileQueue({
+      client: new EventBridgeClient(clientSettings),
+      eventBusName: config.eventBusName,
+    }),
+    deadLetters,
+    clock: Date.now,
+  };
+}
