@@ -1,0 +1,100 @@
+/**
+ * The HTTP API (API Gateway HTTP API, payload 2.0). Thin: pick the use case by route key, pass it the
+ * parsed input, shape the answer. Authentication happens before this function: IAM in AWS, the bearer
+ * token in the local gateway.
+ */
+
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  createService,
+  deleteService,
+  getService,
+  listServiceEvents,
+  listServices,
+  type ServiceDeps,
+  updateService,
+  type WriteOutcome,
+} from '../../shared/app/services';
+import { HttpError, httpErrors, json, jsonBody } from '../../shared/http/responses';
+import { logger } from '../../shared/observability';
+import { wire } from '../../shared/wiring';
+
+type Route = (
+  deps: ServiceDeps,
+  event: APIGatewayProxyEventV2,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const name = (event: APIGatewayProxyEventV2) => event.pathParameters?.serviceName ?? '';
+
+/** After a write: the service, and a log line if the reconcile request could not be sent. */
+const written = (statusCode: number, outcome: WriteOutcome) => {
+  if (!outcome.reconcileRequested) {
+    logger.warn('Reconcile request not sent; the next tick will reconcile', {
+      serviceName: outcome.service.serviceName,
+    });
+  }
+  return json(statusCode, outcome.service);
+};
+
+const routes: Record<string, Route> = {
+  'GET /health': async () => json(200, { status: 'ok' }),
+  'POST /services': async (deps, event) => {
+    const outcome = await createService(deps, jsonBody(event));
+    return {
+      ...written(201, outcome),
+      headers: {
+        'content-type': 'application/json',
+        location: `/services/${outcome.service.serviceName}`,
+      },
+    };
+  },
+  'GET /services': async (deps, event) => {
+    const q = event.queryStringParameters ?? {};
+    const page = await listServices(deps, {
+      ...(q.cluster !== undefined ? { cluster: q.cluster } : {}),
+      ...(q.maxResults !== undefined ? { maxResults: q.maxResults } : {}),
+      ...(q.nextToken !== undefined ? { nextToken: q.nextToken } : {}),
+    });
+    return json(200, {
+      services: page.items,
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    });
+  },
+  'GET /services/{serviceName}': async (deps, event) =>
+    json(200, await getService(deps, { serviceName: name(event) })),
+  'PATCH /services/{serviceName}': async (deps, event) =>
+    written(200, await updateService(deps, { serviceName: name(event), body: jsonBody(event) })),
+  'DELETE /services/{serviceName}': async (deps, event) =>
+    written(202, await deleteService(deps, { serviceName: name(event) })),
+  'GET /services/{serviceName}/events': async (deps, event) => {
+    const nextToken = event.queryStringParameters?.nextToken;
+    const page = await listServiceEvents(deps, {
+      serviceName: name(event),
+      ...(nextToken !== undefined ? { nextToken } : {}),
+    });
+    return json(200, {
+      events: page.items,
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    });
+  },
+};
+
+/** The routes this function serves, as API Gateway route keys (serverless.yml must declare each). */
+export const routeKeys = Object.keys(routes);
+
+/** The handler over explicit dependencies (tests); errors propagate to the middleware. */
+export function makeHandler(deps: ServiceDeps) {
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const route = routes[event.routeKey];
+    if (!route) throw new HttpError({ statusCode: 404, message: `No route ${event.routeKey}` });
+    return route(deps, event);
+  };
+}
+
+const deps = wire();
+
+export const handler = middy(makeHandler(deps))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(httpErrors());
