@@ -1,0 +1,177 @@
+/**
+ * One AWS-compatible endpoint (default http://127.0.0.1:4566) for the offline stack. It dispatches on
+ * `X-Amz-Target`, as AWS's JSON protocols do: ECS → the emulator, DynamoDB → the embedded engine,
+ * EventBridge PutEvents → the local event router, SQS SendMessage → the dead-letter file. The AWS CLI
+ * and SDKs work against it with `--endpoint-url` / AWS_ENDPOINT_URL.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { appendFile } from 'node:fs/promises';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { EventRouter } from './event-router';
+
+const ECS = 'AmazonEC2ContainerServiceV20141113.';
+const DYNAMODB = 'DynamoDB_20120810.';
+const EVENTS = 'AWSEvents.';
+const SQS = 'AmazonSQS.';
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export type AwsEndpointOptions = {
+  ecs: RequestListener;
+  dynamodb: RequestListener;
+  events: EventRouter;
+  deadLetterFile: string;
+};
+
+/** Creates (does not start) the endpoint's HTTP server. */
+export function createAwsEndpoint(options: AwsEndpointOptions): Server {
+  return createServer((req, res) => {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (target.startsWith(ECS)) return options.ecs(req, res);
+    if (target.startsWith(DYNAMODB)) return options.dynamodb(req, res);
+    void jsonOperation({ req, res, target, options }).catch((error: unknown) => {
+      if (!res.headersSent)
+        send({
+          res,
+          status: 500,
+          contentType: JSON_10,
+          body: { __type: 'InternalFailure', message: String(error) },
+        });
+    });
+  });
+}
+
+const JSON_11 = 'application/x-amz-json-1.1';
+const JSON_10 = 'application/x-amz-json-1.0';
+
+async function jsonOperation(o: {
+  req: IncomingMessage;
+  res: ServerResponse;
+  target: string;
+  options: AwsEndpointOptions;
+}) {
+  const { req, res, target, options } = o;
+  const text = await readBody(req);
+  let body: Record<string, unknown>;
+  try {
+    body = text.trim() === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+  } catch {
+    return send({
+      res,
+      status: 400,
+      contentType: JSON_11,
+      body: { __type: 'SerializationException', message: 'Request body is not valid JSON' },
+    });
+  }
+  if (target === `${EVENTS}PutEvents`) {
+    try {
+      return send({
+        res,
+        status: 200,
+        contentType: JSON_11,
+        body: options.events.putEvents(body.Entries),
+      });
+    } catch (error) {
+      return send({
+        res,
+        status: 400,
+        contentType: JSON_11,
+        body: { __type: 'ValidationException', message: (error as Error).message },
+      });
+    }
+  }
+  if (target === `${SQS}SendMessage`) {
+    const messageBody = typeof body.MessageBody === 'string' ? body.MessageBody : undefined;
+    if (messageBody === undefined) {
+      return send({
+        res,
+        status: 400,
+        contentType: JSON_10,
+        body: {
+          __type: 'com.amazonaws.sqs#MissingParameter',
+          message: 'The request must contain the parameter MessageBody.',
+        },
+      });
+    }
+    await appendFile(
+      options.deadLetterFile,
+      `${JSON.stringify({ queueUrl: body.QueueUrl, at: new Date().toISOString(), body: tryJson(messageBody) })}\n`,
+    );
+    // The SDK checks this digest against the body it sent.
+    const md5 = createHash('md5').update(messageBody).digest('hex');
+    return send({
+      res,
+      status: 200,
+      contentType: JSON_10,
+      body: { MessageId: randomUUID(), MD5OfMessageBody: md5 },
+    });
+  }
+  if (target === '' && req.method === 'GET') {
+    return send({
+      res,
+      status: 200,
+      contentType: 'application/json',
+      body: {
+        service: 'steward-local-aws',
+        targets: [ECS, DYNAMODB, `${EVENTS}PutEvents`, `${SQS}SendMessage`],
+      },
+    });
+  }
+  return send({
+    res,
+    status: 400,
+    contentType: JSON_11,
+    body: {
+      __type: 'UnknownOperationException',
+      message: `Operation ${target || '(no X-Amz-Target)'} is not supported by the local endpoint`,
+    },
+  });
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function send(o: {
+  res: ServerResponse;
+  status: number;
+  contentType: string;
+  body: unknown;
+}): void {
+  const payload = JSON.stringify(o.body);
+  const type = (o.body as { __type?: string })?.__type;
+  o.res.writeHead(o.status, {
+    'content-type': o.contentType,
+    'content-length': Buffer.byteLength(payload),
+    'x-amzn-requestid': randomUUID(),
+    ...(type ? { 'x-amzn-errortype': type } : {}),
+  });
+  o.res.end(payload);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
