@@ -13,6 +13,7 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  setupFiles: ['<rootDir>/test/support/setup-env.ts'],
 };
 
 export default {

@@ -41,6 +41,8 @@ export type StackOptions = {
   tickIntervalMs?: number;
   /** Delay before the first retry of a failed asynchronous invoke. */
   retryBaseMs?: number;
+  /** Decides how each routed event is delivered (tests drop or delay events with it). */
+  transport?: (deliver: () => void, event: RoutedEvent) => void;
   log?: (line: string) => void;
 };
 
@@ -138,7 +140,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         `${functionName} failed (attempt ${attempt + 1})${final ? ', sent to the dead-letter file' : ', retrying'}: ${(error as Error)?.message ?? String(error)}`,
       ),
   });
-  router = makeEventRouter({ functions: loaded.functions.values(), region, accountId: ACCOUNT_ID });
+  router = makeEventRouter({
+    functions: loaded.functions.values(),
+    region,
+    accountId: ACCOUNT_ID,
+    ...(options.transport ? { transport: options.transport } : {}),
+  });
   for (const e of early.splice(0)) router.deliver(e as RoutedEvent);
 
   const token = options.token ?? readOrCreateToken(join(dataDir, 'api-token'));
@@ -200,7 +207,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       for (const t of timers) clearInterval(t);
       await close(gateway);
       await emulator.close();
-      await Promise.race([loaded.drain(), new Promise((r) => setTimeout(r, 5000))]);
+      // In-flight invocations get a few seconds to finish; the guard timer must not outlive them.
+      let guard: NodeJS.Timeout | undefined;
+      await Promise.race([loaded.drain(), new Promise((r) => (guard = setTimeout(r, 5000)))]);
+      clearTimeout(guard);
       await close(endpoint);
       await new Promise<void>((r) => {
         // dynalite's close() also closes its leveldb store.

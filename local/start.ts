@@ -9,6 +9,10 @@
  */
 import { startStack } from './stack';
 
+// Locally Steward runs on the machine's Node (20 or later); in AWS on Lambda's nodejs22.x. The SDK's
+// notice about Node 20 is about the former only.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 function intFromEnv(name: string, fallback: number | undefined): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
