@@ -18,6 +18,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { mapLimit } from '../core/concurrency';
 import { ValidationError } from '../core/errors';
 import type { Expectation, ServiceRecord, ServiceSpec, TaskRecord } from '../core/model';
 import type {
@@ -68,6 +69,26 @@ export function makeDynamoDbServiceStore(options: {
     (await readSpecItem(serviceName, true))
       ? { ok: false, reason: 'conflict' }
       : { ok: false, reason: 'not-found' };
+
+  /** Every item of one partition, all pages. */
+  const queryAll = async (o: { pk: string; consistent: boolean }) => {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await doc.send(
+        new QueryCommand({
+          TableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': o.pk },
+          ConsistentRead: o.consistent,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  };
 
   return {
     async createService({ spec, now }) {
@@ -125,28 +146,17 @@ export function makeDynamoDbServiceStore(options: {
             ...(cluster === undefined ? {} : { ':c': `${clusterName(cluster)}#` }),
           },
           Limit: limit ?? 100,
-          ExclusiveStartKey: decodeToken(nextToken),
+          ExclusiveStartKey: decodeToken(nextToken, {
+            keys: ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
+            partition: ['GSI1PK', SERVICES_PARTITION],
+          }),
         }),
       );
       return page((out.Items ?? []).map(toServiceRecord), out.LastEvaluatedKey);
     },
 
     async readState(serviceName): Promise<ServiceState | undefined> {
-      const items: Record<string, unknown>[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const out = await doc.send(
-          new QueryCommand({
-            TableName,
-            KeyConditionExpression: 'PK = :pk',
-            ExpressionAttributeValues: { ':pk': servicePk(serviceName) },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        items.push(...(out.Items ?? []));
-        start = out.LastEvaluatedKey;
-      } while (start);
+      const items = await queryAll({ pk: servicePk(serviceName), consistent: true });
       const specItem = items.find((i) => i.SK === SPEC);
       if (!specItem) return undefined;
       const tasks = items.filter((i) => String(i.SK).startsWith(TASK_PREFIX)).map(toTaskRecord);
@@ -336,19 +346,7 @@ export function makeDynamoDbServiceStore(options: {
     },
 
     async removeService({ serviceName, expectedVersion }) {
-      const state = await this.readState(serviceName);
-      if (!state) return { ok: false, reason: 'not-found' };
-      const keys = state.tasks.map((t) => ({
-        PK: servicePk(serviceName),
-        SK: `${TASK_PREFIX}${t.taskId}`,
-      }));
-      for (let i = 0; i < keys.length; i += 25) {
-        await batchWrite(
-          doc,
-          TableName,
-          keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
-        );
-      }
+      // The spec goes first, and only if nothing moved since the plan that decided to remove it.
       try {
         await doc.send(
           new DeleteCommand({
@@ -358,11 +356,33 @@ export function makeDynamoDbServiceStore(options: {
             ExpressionAttributeValues: { ':ev': expectedVersion, ':true': true },
           }),
         );
-        return OK;
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) return failure(serviceName);
         throw error;
       }
+      // Then its history. Only stopped records go: a record that is live belongs to something
+      // still running (or to a new service of the same name) and must not vanish. What a crash
+      // leaves here is stopped history that expires by TTL.
+      const leftovers = await queryAll({ pk: servicePk(serviceName), consistent: true });
+      await mapLimit(
+        leftovers.filter((i) => String(i.SK).startsWith(TASK_PREFIX)),
+        10,
+        async (item) => {
+          try {
+            await doc.send(
+              new DeleteCommand({
+                TableName,
+                Key: { PK: item.PK, SK: item.SK },
+                ConditionExpression: 'lastStatus = :stopped',
+                ExpressionAttributeValues: { ':stopped': 'STOPPED' },
+              }),
+            );
+          } catch (error) {
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          }
+        },
+      );
+      return OK;
     },
 
     async appendEvents({ serviceName, messages, now }) {
@@ -372,7 +392,7 @@ export function makeDynamoDbServiceStore(options: {
           Item: {
             PK: eventsPk(serviceName),
             // Time first so the partition sorts by time; the suffix keeps same-millisecond events apart.
-            SK: `${now}#${String(i).padStart(3, '0')}#${randomUUID().slice(0, 8)}`,
+            SK: `${now}#${String(nextEventSeq()).padStart(12, '0')}#${String(i).padStart(6, '0')}#${randomUUID().slice(0, 8)}`,
             message,
             createdAt: now,
             expiresAt,
@@ -391,7 +411,10 @@ export function makeDynamoDbServiceStore(options: {
           ExpressionAttributeValues: { ':pk': eventsPk(serviceName) },
           ScanIndexForward: false,
           Limit: limit ?? 50,
-          ExclusiveStartKey: decodeToken(nextToken),
+          ExclusiveStartKey: decodeToken(nextToken, {
+            keys: ['PK', 'SK'],
+            partition: ['PK', eventsPk(serviceName)],
+          }),
         }),
       );
       const items: ServiceEvent[] = (out.Items ?? []).map((i) => ({
@@ -450,19 +473,45 @@ function page<T>(items: T[], lastKey: Record<string, unknown> | undefined): Page
     : { items };
 }
 
-/** Opaque pagination tokens are the DynamoDB start key; a token that does not decode is the caller's error. */
-function decodeToken(token: string | undefined): Record<string, unknown> | undefined {
+/**
+ * Opaque pagination tokens are the DynamoDB start key. A token that does not decode, or was issued
+ * for another listing, is the caller's error (400), never a malformed request to DynamoDB (500).
+ */
+function decodeToken(
+  token: string | undefined,
+  expected: { keys: string[]; partition: [string, string] },
+): Record<string, unknown> | undefined {
   if (token === undefined) return undefined;
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (value && typeof value === 'object' && !Array.isArray(value))
-      return value as Record<string, unknown>;
+    value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    // fall through to the validation error
+    value = undefined;
   }
-  throw new ValidationError('Invalid nextToken', [
-    { path: 'nextToken', message: 'is not a token this API issued' },
-  ]);
+  const key = value as Record<string, unknown> | undefined;
+  const valid =
+    key !== null &&
+    typeof key === 'object' &&
+    !Array.isArray(key) &&
+    Object.keys(key).length === expected.keys.length &&
+    expected.keys.every((k) => typeof key[k] === 'string') &&
+    key[expected.partition[0]] === expected.partition[1];
+  if (!valid) {
+    throw new ValidationError('Invalid nextToken', [
+      { path: 'nextToken', message: 'is not a token this listing issued' },
+    ]);
+  }
+  return key;
+}
+
+/**
+ * Orders events written by this container within the same millisecond; across containers such
+ * ties are arbitrary, as they are in time.
+ */
+let eventSeq = 0;
+function nextEventSeq(): number {
+  eventSeq = (eventSeq + 1) % 1e12;
+  return eventSeq;
 }
 
 function toServiceRecord(item: Record<string, unknown>): ServiceRecord {

@@ -4,6 +4,7 @@
  * launched twice because every launch is claimed (a conditional write) before RunTask is called, with
  * a clientToken that makes a repeated RunTask return the same task.
  */
+import { mapLimit } from '../core/concurrency';
 import type { Expectation, ServiceRecord } from '../core/model';
 import { startedByFor } from '../core/model';
 import { needsClaim, type Plan, plan } from '../core/plan';
@@ -187,22 +188,4 @@ function launch(
     slot: e.slot,
     serviceName: spec.serviceName,
   });
-}
-
-/** Maps with at most `limit` calls in flight, keeping the input order in the output. */
-export async function mapLimit<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

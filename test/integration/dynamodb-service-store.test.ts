@@ -1,0 +1,846 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand as RawQueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { makeDynamoDbServiceStore } from '../../shared/adapters/dynamodb-service-store';
+import { ValidationError } from '../../shared/core/errors';
+import type {
+  Expectation,
+  ServiceRecord,
+  ServiceSpec,
+  ServiceStatus,
+  TaskRecord,
+  TaskStatus,
+} from '../../shared/core/model';
+import type { ServiceStore } from '../../shared/ports/service-store';
+import {
+  createServicesTable,
+  DYNAMODB_ENGINES,
+  type DynamoDbEngine,
+  makeLocalDynamoDbClient,
+  servicesTableConfig,
+} from '../support/dynamodb-engines';
+
+const ACCOUNT = '123456789012';
+const clusterArn = (name: string) => `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/${name}`;
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+const uniqueName = (prefix = 'svc') => `${prefix}-${hex(4)}`;
+/** RunTask client tokens as Steward makes them. */
+const newToken = () => `stw-${hex(20)}`;
+/** ECS task ids: 32 hex characters. */
+const newTaskId = () => hex(16);
+
+const specFor = (serviceName: string, cluster = 'default'): ServiceSpec => ({
+  serviceName,
+  cluster,
+  taskDefinition: 'web:1',
+  desiredCount: 2,
+  launchType: 'FARGATE',
+  networkConfiguration: {
+    awsvpcConfiguration: { subnets: ['subnet-a1', 'subnet-b2'], assignPublicIp: 'DISABLED' },
+  },
+  deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
+});
+
+const expectation = (slot: number, generation = 1): Expectation => ({
+  token: newToken(),
+  slot,
+  generation,
+  taskDefinition: 'web:1',
+  createdAt: 1_767_225_600_000 + slot,
+});
+
+const taskFor = (
+  taskId: string,
+  version: number,
+  lastStatus: TaskStatus,
+  extra: Partial<TaskRecord> = {},
+): TaskRecord => ({
+  taskId,
+  taskArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task/default/${taskId}`,
+  clusterArn: clusterArn('default'),
+  lastStatus,
+  desiredStatus: lastStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+  version,
+  taskDefinitionArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/web:1`,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  ...extra,
+});
+
+const status = (over: Partial<ServiceStatus> = {}): ServiceStatus => ({
+  phase: 'ACTIVE',
+  desiredCount: 2,
+  runningCount: 2,
+  pendingCount: 0,
+  observedGeneration: 1,
+  steady: true,
+  ...over,
+});
+
+const T0 = '2026-01-01T00:00:00.000Z';
+const T1 = '2026-01-01T00:01:00.000Z';
+const T2 = '2026-01-01T00:02:00.000Z';
+const T3 = '2026-01-01T00:03:00.000Z';
+
+const byToken = (...es: Expectation[]) => Object.fromEntries(es.map((e) => [e.token, e]));
+
+/** Every page of a listing, following `nextToken` until it is absent. */
+async function allPages<T>(
+  fetch: (nextToken: string | undefined) => Promise<{ items: T[]; nextToken?: string }>,
+): Promise<T[][]> {
+  const pages: T[][] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await fetch(nextToken);
+    pages.push(page.items);
+    nextToken = page.nextToken;
+    if (pages.length > 100) throw new Error('pagination does not end');
+  } while (nextToken !== undefined);
+  return pages;
+}
+
+describe('test engines', () => {
+  it('refuse endpoints that are not on loopback', () => {
+    for (const endpoint of [
+      'https://dynamodb.us-east-1.amazonaws.com',
+      'http://localhost:8000',
+      'http://10.0.0.5:8000',
+    ]) {
+      expect(() => makeLocalDynamoDbClient(endpoint)).toThrow(/not 127\.0\.0\.1/);
+    }
+  });
+});
+
+describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
+  let engine: DynamoDbEngine | undefined;
+  let client: DynamoDBClient;
+  let tableName: string;
+  let store: ServiceStore;
+
+  beforeAll(async () => {
+    engine = await kind.start();
+    client = makeLocalDynamoDbClient(engine.endpoint);
+    tableName = await createServicesTable(client, 'store');
+    store = makeDynamoDbServiceStore({ client, tableName });
+  }, kind.startTimeoutMs);
+
+  afterAll(async () => {
+    client?.destroy();
+    await engine?.stop();
+  }, 20_000);
+
+  /** A service created at T0 with the default spec; returns its name and spec. */
+  const created = async (cluster = 'default') => {
+    const name = uniqueName();
+    const spec = specFor(name, cluster);
+    expect(await store.createService({ spec, now: T0 })).toEqual({ ok: true });
+    return { name, spec };
+  };
+
+  /** The raw items of one partition, strongly consistent. */
+  const rawPartition = async (pk: string) => {
+    const out = await client.send(
+      new RawQueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Items ?? [];
+  };
+
+  describe('createService, getService, readState', () => {
+    it('round-trips the spec and starts the bookkeeping at zero', async () => {
+      const { name, spec } = await created();
+      const expected: ServiceRecord = {
+        spec,
+        generation: 1,
+        stateVersion: 0,
+        deleting: false,
+        expectations: {},
+        pendingStops: {},
+        status: {
+          phase: 'ACTIVE',
+          desiredCount: 2,
+          runningCount: 0,
+          pendingCount: 0,
+          observedGeneration: 0,
+          steady: false,
+        },
+        createdAt: T0,
+        updatedAt: T0,
+      };
+      expect(await store.getService(name)).toEqual(expected);
+      expect(await store.readState(name)).toEqual({ service: expected, tasks: [] });
+    });
+
+    it('refuses a second service with the same name and keeps the first', async () => {
+      const { name, spec } = await created();
+      const other = { ...specFor(name, 'other'), desiredCount: 7, taskDefinition: 'api:3' };
+      expect(await store.createService({ spec: other, now: T1 })).toEqual({
+        ok: false,
+        reason: 'conflict',
+      });
+      const record = await store.getService(name);
+      expect(record?.spec).toEqual(spec);
+      expect(record?.createdAt).toBe(T0);
+    });
+
+    it('knows nothing of a service that was never created', async () => {
+      const name = uniqueName('missing');
+      expect(await store.getService(name)).toBeUndefined();
+      expect(await store.readState(name)).toBeUndefined();
+    });
+  });
+
+  describe('listServices', () => {
+    // A table of its own, so that no other test's services show up in the listing.
+    let listStore: ServiceStore;
+    const byCluster: Record<string, string[]> = { blue: [], 'blue-2': [], green: [] };
+    const allNames = () => Object.values(byCluster).flat().sort();
+
+    beforeAll(async () => {
+      const listTable = await createServicesTable(client, 'list');
+      listStore = makeDynamoDbServiceStore({ client, tableName: listTable });
+      const clusters: [string, string][] = [
+        ['blue', 'blue'],
+        ['blue', clusterArn('blue')],
+        ['blue', 'blue'],
+        ['blue-2', 'blue-2'],
+        ['green', clusterArn('green')],
+        ['green', 'green'],
+        ['blue', clusterArn('blue')],
+      ];
+      for (const [short, cluster] of clusters) {
+        const name = uniqueName();
+        expect(await listStore.createService({ spec: specFor(name, cluster), now: T0 })).toEqual({
+          ok: true,
+        });
+        byCluster[short]?.push(name);
+      }
+    });
+
+    it('lists every service in one page by default', async () => {
+      const page = await listStore.listServices({});
+      expect(page.nextToken).toBeUndefined();
+      expect(page.items.map((s) => s.spec.serviceName).sort()).toEqual(allNames());
+      const one = page.items.find((s) => s.spec.serviceName === byCluster.green?.[0]);
+      expect(one).toMatchObject({ generation: 1, stateVersion: 0, deleting: false });
+      expect(one?.spec).toEqual(specFor(byCluster.green?.[0] ?? '', clusterArn('green')));
+    });
+
+    it('filters by cluster, a short name and its ARN alike, and not by prefix', async () => {
+      const blue = (byCluster.blue ?? []).slice().sort();
+      expect(blue).toHaveLength(4);
+      for (const cluster of ['blue', clusterArn('blue')]) {
+        const page = await listStore.listServices({ cluster });
+        expect(page.items.map((s) => s.spec.serviceName).sort()).toEqual(blue);
+      }
+      const blue2 = await listStore.listServices({ cluster: clusterArn('blue-2') });
+      expect(blue2.items.map((s) => s.spec.serviceName)).toEqual(byCluster['blue-2']);
+      expect((await listStore.listServices({ cluster: 'nowhere' })).items).toEqual([]);
+    });
+
+    it('pages with limit and nextToken, visiting every service exactly once', async () => {
+      const pages = await allPages((nextToken) =>
+        listStore.listServices({ limit: 2, ...(nextToken ? { nextToken } : {}) }),
+      );
+      expect(pages.length).toBeGreaterThanOrEqual(4);
+      for (const page of pages) expect(page.length).toBeLessThanOrEqual(2);
+      const names = pages.flat().map((s) => s.spec.serviceName);
+      expect(names).toHaveLength(allNames().length);
+      expect(names.slice().sort()).toEqual(allNames());
+
+      const bluePages = await allPages((nextToken) =>
+        listStore.listServices({
+          cluster: clusterArn('blue'),
+          limit: 1,
+          ...(nextToken ? { nextToken } : {}),
+        }),
+      );
+      const blueNames = bluePages.flat().map((s) => s.spec.serviceName);
+      expect(blueNames.slice().sort()).toEqual((byCluster.blue ?? []).slice().sort());
+    });
+
+    it('rejects a nextToken it did not issue with a ValidationError', async () => {
+      const token = (json: unknown) => Buffer.from(JSON.stringify(json)).toString('base64url');
+      const foreign = [
+        'not a token!',
+        'MTIz' /* "123" */,
+        '%%%',
+        token({}),
+        token({ a: 1 }),
+        // An events-listing key is well-formed JSON but not a key of this index.
+        token({ PK: 'EVENTS#x', SK: '2026-01-01T00:00:00.000Z#1' }),
+      ];
+      for (const nextToken of foreign) {
+        await expect(listStore.listServices({ nextToken })).rejects.toBeInstanceOf(ValidationError);
+      }
+    });
+  });
+
+  describe('updateSpec', () => {
+    it('changes only the given fields and bumps generation', async () => {
+      const { name, spec } = await created();
+      expect(
+        await store.updateSpec({ serviceName: name, change: { desiredCount: 5 }, now: T1 }),
+      ).toEqual({ ok: true });
+      const after = await store.getService(name);
+      expect(after).toMatchObject({
+        spec: { ...spec, desiredCount: 5 },
+        generation: 2,
+        stateVersion: 0,
+        createdAt: T0,
+        updatedAt: T1,
+      });
+
+      const deploymentConfiguration = { minimumHealthyPercent: 50, maximumPercent: 150 };
+      expect(
+        await store.updateSpec({
+          serviceName: name,
+          change: { taskDefinition: 'web:2', deploymentConfiguration },
+          now: T2,
+        }),
+      ).toEqual({ ok: true });
+      const again = await store.getService(name);
+      expect(again?.spec).toEqual({
+        ...spec,
+        desiredCount: 5,
+        taskDefinition: 'web:2',
+        deploymentConfiguration,
+      });
+      expect(again?.generation).toBe(3);
+      expect(again?.updatedAt).toBe(T2);
+    });
+
+    it('reports not-found for a missing service and creates nothing', async () => {
+      const name = uniqueName('missing');
+      expect(
+        await store.updateSpec({ serviceName: name, change: { desiredCount: 1 }, now: T1 }),
+      ).toEqual({ ok: false, reason: 'not-found' });
+      expect(await rawPartition(`SERVICE#${name}`)).toEqual([]);
+    });
+
+    it('refuses to change a service that is being deleted', async () => {
+      const { name, spec } = await created();
+      expect(await store.markDeleting({ serviceName: name, now: T1 })).toEqual({ ok: true });
+      const marked = await store.getService(name);
+      expect(marked?.deleting).toBe(true);
+      expect(
+        await store.updateSpec({ serviceName: name, change: { desiredCount: 9 }, now: T2 }),
+      ).toEqual({ ok: false, reason: 'conflict' });
+      expect(await store.getService(name)).toEqual(marked);
+      expect(marked?.spec).toEqual(spec);
+    });
+  });
+
+  describe('claim', () => {
+    it('succeeds at the current stateVersion, stores and forgets, and bumps the version', async () => {
+      const { name } = await created();
+      const [e0, e1, e2] = [expectation(0), expectation(1), expectation(2)];
+      const stopped = newTaskId();
+      expect(
+        await store.claim({
+          serviceName: name,
+          expectedVersion: 0,
+          add: [e0, e1],
+          forget: [],
+          stops: [{ taskId: stopped, at: 1_767_225_660_000 }],
+        }),
+      ).toEqual({ ok: true });
+      let record = await store.getService(name);
+      expect(record?.stateVersion).toBe(1);
+      expect(record?.expectations).toEqual(byToken(e0, e1));
+      expect(record?.pendingStops).toEqual({ [stopped]: 1_767_225_660_000 });
+
+      expect(
+        await store.claim({
+          serviceName: name,
+          expectedVersion: 1,
+          add: [e2],
+          forget: [e0.token],
+          stops: [],
+        }),
+      ).toEqual({ ok: true });
+      record = await store.getService(name);
+      expect(record?.stateVersion).toBe(2);
+      expect(record?.expectations).toEqual(byToken(e1, e2));
+      expect(record?.pendingStops).toEqual({ [stopped]: 1_767_225_660_000 });
+      expect(record?.generation).toBe(1);
+    });
+
+    it('loses at an old version and changes nothing', async () => {
+      const { name } = await created();
+      const e0 = expectation(0);
+      expect(
+        await store.claim({
+          serviceName: name,
+          expectedVersion: 0,
+          add: [e0],
+          forget: [],
+          stops: [],
+        }),
+      ).toEqual({ ok: true });
+      const before = await store.readState(name);
+      expect(
+        await store.claim({
+          serviceName: name,
+          expectedVersion: 0,
+          add: [expectation(1)],
+          forget: [e0.token],
+          stops: [{ taskId: newTaskId(), at: 1 }],
+        }),
+      ).toEqual({ ok: false, reason: 'conflict' });
+      expect(await store.readState(name)).toEqual(before);
+    });
+
+    it('reports not-found for a missing service', async () => {
+      const name = uniqueName('missing');
+      expect(
+        await store.claim({
+          serviceName: name,
+          expectedVersion: 0,
+          add: [expectation(0)],
+          forget: [],
+          stops: [],
+        }),
+      ).toEqual({ ok: false, reason: 'not-found' });
+      expect(await rawPartition(`SERVICE#${name}`)).toEqual([]);
+    });
+
+    it('lets exactly one of 8 concurrent claims at the same version win', async () => {
+      const { name } = await created();
+      const contenders = Array.from({ length: 8 }, (_, i) => expectation(i));
+      const results = await Promise.all(
+        contenders.map((e) =>
+          store.claim({ serviceName: name, expectedVersion: 0, add: [e], forget: [], stops: [] }),
+        ),
+      );
+      const winners = results.flatMap((r, i) => (r.ok ? [i] : []));
+      expect(winners).toHaveLength(1);
+      for (const r of results) if (!r.ok) expect(r.reason).toBe('conflict');
+      const winner = contenders[winners[0] ?? -1];
+      const record = await store.getService(name);
+      expect(record?.stateVersion).toBe(1);
+      expect(record?.expectations).toEqual(winner ? byToken(winner) : 'no winner');
+    });
+  });
+
+  describe('recordObservation', () => {
+    it('keeps the newest ECS version: newer writes, duplicates and stale events do not', async () => {
+      const { name } = await created();
+      const id = newTaskId();
+      const pending = taskFor(id, 1, 'PENDING');
+      const running = taskFor(id, 2, 'RUNNING', { startedAt: T1 });
+      expect(await store.recordObservation({ serviceName: name, task: pending })).toEqual({
+        ok: true,
+      });
+      expect((await store.readState(name))?.tasks).toEqual([pending]);
+
+      expect(await store.recordObservation({ serviceName: name, task: running })).toEqual({
+        ok: true,
+      });
+      expect((await store.readState(name))?.tasks).toEqual([running]);
+
+      const duplicate = taskFor(id, 2, 'RUNNING', { startedAt: T2 });
+      expect(await store.recordObservation({ serviceName: name, task: duplicate })).toEqual({
+        ok: false,
+        reason: 'conflict',
+      });
+      const stale = taskFor(id, 1, 'STOPPED', { stoppedAt: T3, stopCode: 'UserInitiated' });
+      expect(await store.recordObservation({ serviceName: name, task: stale })).toEqual({
+        ok: false,
+        reason: 'conflict',
+      });
+      expect((await store.readState(name))?.tasks).toEqual([running]);
+    });
+
+    it('gives a STOPPED task a TTL in epoch seconds, which readState does not return', async () => {
+      const { name } = await created();
+      const ttlAttribute = servicesTableConfig().TimeToLiveSpecification?.AttributeName;
+      expect(ttlAttribute).toBe('expiresAt');
+      const live = newTaskId();
+      const dead = newTaskId();
+      const running = taskFor(live, 2, 'RUNNING');
+      const stopped = taskFor(dead, 5, 'STOPPED', {
+        stoppedAt: T2,
+        stopCode: 'EssentialContainerExited',
+        stoppedReason: 'Essential container in task exited',
+      });
+      for (const task of [running, stopped]) {
+        expect(await store.recordObservation({ serviceName: name, task })).toEqual({ ok: true });
+      }
+
+      const raw = async (taskId: string) =>
+        (
+          await client.send(
+            new GetItemCommand({
+              TableName: tableName,
+              Key: { PK: { S: `SERVICE#${name}` }, SK: { S: `TASK#${taskId}` } },
+              ConsistentRead: true,
+            }),
+          )
+        ).Item;
+      const stoppedSeconds = Math.floor(Date.parse(T2) / 1000);
+      const ttl = (await raw(dead))?.[ttlAttribute ?? 'expiresAt']?.N;
+      expect(ttl).toBeDefined();
+      expect(Number.isInteger(Number(ttl))).toBe(true);
+      expect(Number(ttl)).toBeGreaterThan(stoppedSeconds);
+      expect(Number(ttl)).toBeLessThanOrEqual(stoppedSeconds + 90 * 24 * 3600);
+      expect((await raw(live))?.[ttlAttribute ?? 'expiresAt']).toBeUndefined();
+
+      const tasks = (await store.readState(name))?.tasks ?? [];
+      const sorted = tasks.slice().sort((a, b) => a.version - b.version);
+      expect(sorted).toEqual([running, stopped]);
+      for (const task of tasks) expect(task).not.toHaveProperty('expiresAt');
+    });
+  });
+
+  describe('recordLaunch and recordObservation commute', () => {
+    const ownership = () => ({ slot: 3, launchToken: newToken(), generation: 2 });
+
+    it('launch first, then a newer observation: both are kept', async () => {
+      const { name } = await created();
+      const id = newTaskId();
+      const own = ownership();
+      const answer = taskFor(id, 1, 'PROVISIONING');
+      await store.recordLaunch({ serviceName: name, task: answer, ...own });
+      expect((await store.readState(name))?.tasks).toEqual([{ ...answer, ...own }]);
+
+      const running = taskFor(id, 2, 'RUNNING', { startedAt: T1 });
+      expect(await store.recordObservation({ serviceName: name, task: running })).toEqual({
+        ok: true,
+      });
+      expect((await store.readState(name))?.tasks).toEqual([{ ...running, ...own }]);
+    });
+
+    it('observation first, then the older RunTask answer: ownership added, state kept', async () => {
+      const { name } = await created();
+      const id = newTaskId();
+      const own = ownership();
+      const running = taskFor(id, 3, 'RUNNING', { startedAt: T1 });
+      expect(await store.recordObservation({ serviceName: name, task: running })).toEqual({
+        ok: true,
+      });
+      await store.recordLaunch({
+        serviceName: name,
+        task: taskFor(id, 1, 'PROVISIONING'),
+        ...own,
+      });
+      const [task, ...rest] = (await store.readState(name))?.tasks ?? [];
+      expect(rest).toEqual([]);
+      expect(task).toEqual({ ...running, ...own });
+      expect(task?.lastStatus).toBe('RUNNING');
+      expect(task?.version).toBe(3);
+
+      // The version guard still holds after the launch was recorded.
+      const stopped = taskFor(id, 4, 'STOPPED', { stoppedAt: T2 });
+      expect(await store.recordObservation({ serviceName: name, task: running })).toEqual({
+        ok: false,
+        reason: 'conflict',
+      });
+      expect(await store.recordObservation({ serviceName: name, task: stopped })).toEqual({
+        ok: true,
+      });
+      // An observation sets what it carries; fields it lacks (startedAt here) are kept.
+      expect((await store.readState(name))?.tasks).toEqual([{ ...running, ...stopped, ...own }]);
+    });
+  });
+
+  describe('settle', () => {
+    /** A service after one claim (stateVersion 1) with two expectations and two stop requests. */
+    const claimed = async () => {
+      const { name } = await created();
+      const [e0, e1] = [expectation(0), expectation(1)];
+      const [s0, s1] = [newTaskId(), newTaskId()];
+      expect(
+        await store.claim({
+          serviceName: name,
+          expectedVersion: 0,
+          add: [e0, e1],
+          forget: [],
+          stops: [
+            { taskId: s0, at: 10 },
+            { taskId: s1, at: 11 },
+          ],
+        }),
+      ).toEqual({ ok: true });
+      return { name, e0, e1, s0, s1 };
+    };
+
+    it('at the current version writes the status, forgets, and bumps stateVersion', async () => {
+      const { name, e0, e1, s0, s1 } = await claimed();
+      const settled = status({ runningCount: 1, pendingCount: 1, steady: false });
+      expect(
+        await store.settle({
+          serviceName: name,
+          expectedVersion: 1,
+          forget: [e0.token],
+          forgetStops: [s0],
+          status: settled,
+        }),
+      ).toEqual({ ok: true });
+      const record = await store.getService(name);
+      expect(record?.status).toEqual(settled);
+      expect(record?.stateVersion).toBe(2);
+      expect(record?.expectations).toEqual(byToken(e1));
+      expect(record?.pendingStops).toEqual({ [s1]: 11 });
+    });
+
+    it('at a stale version leaves the status alone but still forgets', async () => {
+      const { name, e0, e1, s0, s1 } = await claimed();
+      const first = status({ observedGeneration: 1 });
+      expect(
+        await store.settle({
+          serviceName: name,
+          expectedVersion: 1,
+          forget: [],
+          forgetStops: [],
+          status: first,
+        }),
+      ).toEqual({ ok: true });
+
+      expect(
+        await store.settle({
+          serviceName: name,
+          expectedVersion: 1,
+          forget: [e0.token, e1.token],
+          forgetStops: [s0],
+          status: status({ runningCount: 0, steady: false }),
+        }),
+      ).toEqual({ ok: false, reason: 'conflict' });
+      const record = await store.getService(name);
+      expect(record?.status).toEqual(first);
+      expect(record?.stateVersion).toBe(2);
+      expect(record?.expectations).toEqual({});
+      expect(record?.pendingStops).toEqual({ [s1]: 11 });
+
+      // Nothing to forget: a plain conflict, nothing written.
+      const before = await store.readState(name);
+      expect(
+        await store.settle({
+          serviceName: name,
+          expectedVersion: 0,
+          forget: [],
+          forgetStops: [],
+          status: status({ phase: 'DRAINING' }),
+        }),
+      ).toEqual({ ok: false, reason: 'conflict' });
+      expect(await store.readState(name)).toEqual(before);
+    });
+  });
+
+  describe('markDeleting and removeService', () => {
+    it('removes the spec and its stopped task records at the current version', async () => {
+      const { name, spec } = await created();
+      const ids = [newTaskId(), newTaskId(), newTaskId()];
+      for (const [i, id] of ids.entries()) {
+        const task = taskFor(id, i + 1, 'STOPPED', { stoppedAt: T1 });
+        expect(await store.recordObservation({ serviceName: name, task })).toEqual({ ok: true });
+      }
+      expect(await store.markDeleting({ serviceName: name, now: T2 })).toEqual({ ok: true });
+      const state = await store.readState(name);
+      expect(state?.service.deleting).toBe(true);
+      expect(state?.service.updatedAt).toBe(T2);
+      expect(state?.tasks).toHaveLength(3);
+
+      expect(
+        await store.removeService({
+          serviceName: name,
+          expectedVersion: state?.service.stateVersion ?? -1,
+        }),
+      ).toEqual({ ok: true });
+      expect(await store.readState(name)).toBeUndefined();
+      expect(await store.getService(name)).toBeUndefined();
+      expect(await rawPartition(`SERVICE#${name}`)).toEqual([]);
+
+      // The name is free again.
+      expect(await store.createService({ spec, now: T3 })).toEqual({ ok: true });
+      expect((await store.readState(name))?.tasks).toEqual([]);
+    });
+
+    it('never deletes the record of a task that is still live', async () => {
+      const { name } = await created();
+      const live = newTaskId();
+      const stopped = newTaskId();
+      await store.recordObservation({ serviceName: name, task: taskFor(live, 3, 'RUNNING') });
+      await store.recordObservation({
+        serviceName: name,
+        task: taskFor(stopped, 6, 'STOPPED', { stoppedAt: T1 }),
+      });
+      expect(await store.markDeleting({ serviceName: name, now: T2 })).toEqual({ ok: true });
+      expect(await store.removeService({ serviceName: name, expectedVersion: 0 })).toEqual({
+        ok: true,
+      });
+      const left = await rawPartition(`SERVICE#${name}`);
+      expect(left.map((item) => item.SK?.S)).toEqual([`TASK#${live}`]);
+    });
+
+    it('refuses at a stale version and keeps the service and its task records', async () => {
+      const { name } = await created();
+      const id = newTaskId();
+      await store.recordObservation({
+        serviceName: name,
+        task: taskFor(id, 6, 'STOPPED', { stoppedAt: T1 }),
+      });
+      expect(await store.markDeleting({ serviceName: name, now: T1 })).toEqual({ ok: true });
+      expect(
+        await store.claim({
+          serviceName: name,
+          expectedVersion: 0,
+          add: [],
+          forget: [],
+          stops: [],
+        }),
+      ).toEqual({ ok: true });
+      expect(await store.removeService({ serviceName: name, expectedVersion: 0 })).toEqual({
+        ok: false,
+        reason: 'conflict',
+      });
+      const state = await store.readState(name);
+      expect(state?.service.deleting).toBe(true);
+      expect(state?.service.stateVersion).toBe(1);
+      expect(state?.tasks.map((t) => t.taskId)).toEqual([id]);
+    });
+
+    it('refuses to remove a service that is not being deleted', async () => {
+      const { name, spec } = await created();
+      expect(await store.removeService({ serviceName: name, expectedVersion: 0 })).toEqual({
+        ok: false,
+        reason: 'conflict',
+      });
+      expect((await store.getService(name))?.spec).toEqual(spec);
+    });
+
+    it('reports not-found for a missing service', async () => {
+      const name = uniqueName('missing');
+      expect(await store.markDeleting({ serviceName: name, now: T1 })).toEqual({
+        ok: false,
+        reason: 'not-found',
+      });
+      expect(await store.removeService({ serviceName: name, expectedVersion: 0 })).toEqual({
+        ok: false,
+        reason: 'not-found',
+      });
+      expect(await rawPartition(`SERVICE#${name}`)).toEqual([]);
+    });
+  });
+
+  describe('appendEvents and listEvents', () => {
+    it('lists newest first, pages, and keeps services apart', async () => {
+      const a = uniqueName();
+      const b = uniqueName();
+      await store.appendEvents({ serviceName: a, messages: ['a1', 'a2'], now: T0 });
+      await store.appendEvents({ serviceName: b, messages: ['b1'], now: T1 });
+      await store.appendEvents({ serviceName: a, messages: ['a3'], now: T1 });
+      await store.appendEvents({ serviceName: a, messages: ['a4', 'a5'], now: T2 });
+
+      const all = await store.listEvents({ serviceName: a });
+      expect(all.nextToken).toBeUndefined();
+      expect(all.items.map((e) => e.message)).toEqual(['a5', 'a4', 'a3', 'a2', 'a1']);
+      expect(all.items.map((e) => e.createdAt)).toEqual([T2, T2, T1, T0, T0]);
+      expect(new Set(all.items.map((e) => e.id)).size).toBe(5);
+
+      const pages = await allPages((nextToken) =>
+        store.listEvents({ serviceName: a, limit: 2, ...(nextToken ? { nextToken } : {}) }),
+      );
+      for (const page of pages) expect(page.length).toBeLessThanOrEqual(2);
+      expect(pages.flat()).toEqual(all.items);
+
+      expect((await store.listEvents({ serviceName: b })).items.map((e) => e.message)).toEqual([
+        'b1',
+      ]);
+      expect(await store.listEvents({ serviceName: uniqueName('quiet') })).toEqual({ items: [] });
+      // Events live apart from the service's own records.
+      expect(await store.readState(a)).toBeUndefined();
+    });
+
+    it('writes more messages than one batch holds', async () => {
+      const name = uniqueName();
+      const messages = Array.from({ length: 30 }, (_, i) => `m${i}`);
+      await store.appendEvents({ serviceName: name, messages, now: T0 });
+      const listed = await store.listEvents({ serviceName: name, limit: 100 });
+      expect(listed.items.map((e) => e.message).sort()).toEqual(messages.slice().sort());
+    });
+
+    it('rejects a nextToken it did not issue with a ValidationError', async () => {
+      await expect(
+        store.listEvents({ serviceName: uniqueName(), nextToken: '!!not-json' }),
+      ).rejects.toBeInstanceOf(ValidationError);
+      // A real token of another service's events is not this listing's either.
+      const other = uniqueName();
+      await store.appendEvents({ serviceName: other, messages: ['1', '2', '3'], now: T0 });
+      const page = await store.listEvents({ serviceName: other, limit: 1 });
+      expect(page.nextToken).toBeDefined();
+      await expect(
+        store.listEvents({ serviceName: uniqueName(), nextToken: page.nextToken as string }),
+      ).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it('keeps the order of events written in the same millisecond by separate calls', async () => {
+      const name = uniqueName();
+      for (const m of ['c0', 'c1', 'c2', 'c3', 'c4', 'c5']) {
+        await store.appendEvents({ serviceName: name, messages: [m], now: T0 });
+      }
+      const listed = await store.listEvents({ serviceName: name });
+      expect(listed.items.map((e) => e.message)).toEqual(['c5', 'c4', 'c3', 'c2', 'c1', 'c0']);
+    });
+  });
+
+  describe('attribute names DynamoDB would not take bare', () => {
+    it('uses reserved words and dashed or numeric keys as map keys', async () => {
+      const { name } = await created();
+      const dashed = expectation(0);
+      const reserved = { ...expectation(1), token: 'status' };
+      const alsoReserved = { ...expectation(2), token: 'name' };
+      const taskId = `0123${hex(14)}`; // 32 hex, starting with a digit
+      expect(dashed.token).toMatch(/^stw-[0-9a-f]{40}$/);
+      expect(taskId).toMatch(/^[0-9a-f]{32}$/);
+
+      expect(
+        await store.claim({
+          serviceName: name,
+          expectedVersion: 0,
+          add: [dashed, reserved, alsoReserved],
+          forget: [],
+          stops: [
+            { taskId, at: 1 },
+            { taskId: 'size', at: 2 },
+          ],
+        }),
+      ).toEqual({ ok: true });
+      let record = await store.getService(name);
+      expect(record?.expectations).toEqual(byToken(dashed, reserved, alsoReserved));
+      expect(record?.pendingStops).toEqual({ [taskId]: 1, size: 2 });
+
+      expect(
+        await store.claim({
+          serviceName: name,
+          expectedVersion: 1,
+          add: [],
+          forget: [dashed.token, 'status'],
+          stops: [],
+        }),
+      ).toEqual({ ok: true });
+      expect((await store.getService(name))?.expectations).toEqual(byToken(alsoReserved));
+
+      expect(
+        await store.settle({
+          serviceName: name,
+          expectedVersion: 2,
+          forget: ['name'],
+          forgetStops: [taskId, 'size'],
+          status: status(),
+        }),
+      ).toEqual({ ok: true });
+      record = await store.getService(name);
+      expect(record?.expectations).toEqual({});
+      expect(record?.pendingStops).toEqual({});
+      expect(record?.status).toEqual(status());
+    });
+  });
+});
