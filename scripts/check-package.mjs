@@ -23,14 +23,20 @@ for (const zip of zips) {
   const out = mkdtempSync(join(tmpdir(), 'steward-pkg-'));
   try {
     execFileSync('unzip', ['-q', join(dir, zip), '-d', out]);
-    const handlers = execFileSync('find', [out, '-name', 'handler.mjs'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-    if (handlers.length !== 1) throw new Error(`expected one handler.mjs, found ${handlers.length}`);
+    const handlers = execFileSync('find', [out, '-name', 'handler.mjs'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean);
+    if (handlers.length !== 1)
+      throw new Error(`expected one handler.mjs, found ${handlers.length}`);
     const mod = await import(pathToFileURL(handlers[0]).href);
     if (typeof mod.handler !== 'function') throw new Error('exports no function named handler');
     console.log(`check-package: ${zip} loads, exports handler`);
   } catch (error) {
     failed += 1;
-    console.error(`check-package: ${zip}: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      `check-package: ${zip}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

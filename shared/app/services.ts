@@ -103,6 +103,11 @@ export async function updateService(
 ): Promise<WriteOutcome> {
   const serviceName = validName(input.serviceName);
   const body = parseOrThrow({ schema: updateServiceSchema, input: input.body, what: 'update' });
+  if (Object.keys(body).length === 0) {
+    throw new ValidationError('Invalid update: it names no field to change', [
+      { path: '(body)', message: 'names no field to change' },
+    ]);
+  }
   const change: Partial<ServiceSpec> =
     body.desiredCount === undefined ? {} : { desiredCount: body.desiredCount };
   const now = new Date(deps.clock()).toISOString();

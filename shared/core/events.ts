@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ownerOf, type TaskRecord, TaskStatus, taskIdOf } from './model';
-import { parseOrThrow } from './schemas';
+import { parseOrThrow, serviceNameSchema } from './schemas';
 
 export const TASK_STATE_CHANGE = 'ECS Task State Change';
 export const SERVICE_CHANGED = 'Steward Service Changed';
@@ -41,7 +41,7 @@ const taskStateChangeSchema = z.object({
 const serviceChangedSchema = z.object({
   'detail-type': z.literal(SERVICE_CHANGED),
   source: z.literal(STEWARD_EVENT_SOURCE),
-  detail: z.object({ serviceName: z.string().min(1) }),
+  detail: z.object({ serviceName: serviceNameSchema }),
 });
 
 /** A task state as observed (event, DescribeTasks, RunTask), tagged with the service that owns it. */
@@ -58,10 +58,20 @@ export type ControllerEvent =
 export function parseControllerEvent(event: unknown): ControllerEvent {
   const detailType = (event as { 'detail-type'?: unknown } | null)?.['detail-type'];
   if (detailType === SERVICE_CHANGED) {
-    const parsed = parseOrThrow({ schema: serviceChangedSchema, input: event, what: 'event' });
+    const parsed = parseOrThrow({
+      schema: serviceChangedSchema,
+      input: event,
+      what: 'event',
+      root: '(event)',
+    });
     return { kind: 'service-changed', serviceName: parsed.detail.serviceName };
   }
-  const parsed = parseOrThrow({ schema: taskStateChangeSchema, input: event, what: 'event' });
+  const parsed = parseOrThrow({
+    schema: taskStateChangeSchema,
+    input: event,
+    what: 'event',
+    root: '(event)',
+  });
   const d = parsed.detail;
   return {
     kind: 'task-state-change',

@@ -109,17 +109,23 @@ export type TaskRecord = {
 
 /** The prefix of RunTask `startedBy` that marks a task as Steward's; the rest is the service name. */
 export const STARTED_BY_PREFIX = 'steward/';
+/** RunTask's `startedBy` holds at most 128 characters, so a service name at most 120. */
+export const MAX_SERVICE_NAME = 128 - STARTED_BY_PREFIX.length;
 
 /** The `startedBy` value for a service's tasks (at most 128 characters, as ECS allows). */
 export function startedByFor(serviceName: string): string {
   return `${STARTED_BY_PREFIX}${serviceName}`;
 }
 
+/** ECS: "Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens". */
+export const SERVICE_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+
 /** The service that owns a task, from its `startedBy`, or undefined if Steward did not start it. */
 export function ownerOf(startedBy: string | undefined): string | undefined {
   if (!startedBy?.startsWith(STARTED_BY_PREFIX)) return undefined;
   const name = startedBy.slice(STARTED_BY_PREFIX.length);
-  return name.length > 0 ? name : undefined;
+  // `steward/a/b` or `steward/` were not written by Steward: not ours.
+  return SERVICE_NAME.test(name) ? name : undefined;
 }
 
 /** The task id is the last path segment of its ARN (old and new ARN formats alike). */

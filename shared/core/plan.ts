@@ -62,8 +62,11 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
   const { service, tasks, now } = input;
   const { spec } = service;
   const desired = service.deleting ? 0 : spec.desiredCount;
-  // ECS: maximumPercent bounds RUNNING + PENDING tasks, rounded down.
-  const maxLive = Math.floor((desired * spec.deploymentConfiguration.maximumPercent) / 100);
+  const { maximumPercent, minimumHealthyPercent } = spec.deploymentConfiguration;
+  // ECS: maximumPercent bounds RUNNING + PENDING tasks, rounded down; minimumHealthyPercent is the
+  // floor of RUNNING tasks, rounded up.
+  const maxLive = Math.floor((desired * maximumPercent) / 100);
+  const minRunning = Math.ceil((desired * minimumHealthyPercent) / 100);
 
   const recordedTokens = new Set(tasks.flatMap((t) => (t.launchToken ? [t.launchToken] : [])));
   const forget: Plan['forget'] = [];
@@ -71,6 +74,9 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
   for (const e of sortedExpectations(service)) {
     if (recordedTokens.has(e.token)) forget.push({ token: e.token, expired: false });
     else if (now - e.createdAt > EXPECTATION_TTL_MS) forget.push({ token: e.token, expired: true });
+    // No longer wanted (scaled in, or deleting): never issued again. If its task did start, it
+    // shows up without a slot and is stopped as misplaced.
+    else if (e.slot >= desired) forget.push({ token: e.token, expired: false });
     else outstanding.push(e);
   }
 
@@ -79,11 +85,12 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     t.desiredStatus === 'STOPPED' || service.pendingStops[t.taskId] !== undefined;
   const keeping = live.filter((t) => !stopRequested(t));
 
-  // Which task holds which slot; a second holder of a slot, or a task without one, is surplus.
+  // Which task holds which slot. A task without a slot, a second holder of a slot, or one whose
+  // slot is not below desired is misplaced: replaced into a free slot, then stopped.
   const holders = new Map<number, TaskRecord>();
-  const surplus: TaskRecord[] = [];
+  const misplaced: TaskRecord[] = [];
   for (const t of [...keeping].sort(byAge)) {
-    if (t.slot === undefined || holders.has(t.slot)) surplus.push(t);
+    if (t.slot === undefined || t.slot >= desired || holders.has(t.slot)) misplaced.push(t);
     else holders.set(t.slot, t);
   }
   const occupied = new Set<number>([...holders.keys(), ...outstanding.map((e) => e.slot)]);
@@ -93,31 +100,33 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
   const liveCount = live.length + outstanding.length;
   const keepCount = keeping.length + outstanding.length;
 
-  const launches: Expectation[] = [];
-  const room = Math.min(desired - keepCount, maxLive - liveCount);
-  for (let slot = 0; slot < desired && launches.length < room; slot++) {
-    if (occupied.has(slot)) continue;
-    launches.push({
-      token: launchToken({
-        serviceName: spec.serviceName,
-        slot,
-        stateVersion: service.stateVersion,
-      }),
-      slot,
-      generation: service.generation,
-      taskDefinition: spec.taskDefinition,
-      createdAt: now,
-    });
-  }
+  const free: number[] = [];
+  for (let slot = 0; slot < desired; slot++) if (!occupied.has(slot)) free.push(slot);
+  const launches: Expectation[] = free.slice(0, Math.max(0, maxLive - liveCount)).map((slot) => ({
+    token: launchToken({ serviceName: spec.serviceName, slot, stateVersion: service.stateVersion }),
+    slot,
+    generation: service.generation,
+    taskDefinition: spec.taskDefinition,
+    createdAt: now,
+  }));
 
-  // Scale in only once every launch is accounted for, so a task is never stopped for a slot whose
-  // launch is still in flight. Surplus first, then the highest slots.
+  // Stop misplaced tasks: those in excess of desired once the launches count, and, when the bound
+  // leaves no room to launch into a free slot, one per blocked slot to make room. Never while a
+  // launch is unaccounted for (its task may be the one without a slot), and never taking RUNNING
+  // tasks below the minimum healthy count.
   const stops: StopAction[] = [];
-  const excess = keepCount - desired;
-  if (excess > 0 && outstanding.length === 0) {
-    const bySlotDesc = [...holders.entries()].sort((a, b) => b[0] - a[0]).map(([, t]) => t);
-    for (const t of [...surplus, ...bySlotDesc].slice(0, excess)) {
-      stops.push({ taskArn: t.taskArn, taskId: t.taskId, reason: stopReason(service) });
+  if (outstanding.length === 0) {
+    const excess = keepCount + launches.length - desired;
+    const blocked = free.length - launches.length;
+    let wanted = Math.min(misplaced.length, Math.max(excess, 0) + Math.max(blocked, 0));
+    let running = keeping.filter((t) => t.lastStatus === TaskStatus.RUNNING).length;
+    for (const t of [...misplaced].sort(stopOrder(desired))) {
+      if (wanted === 0) break;
+      const isRunning = t.lastStatus === TaskStatus.RUNNING;
+      if (isRunning && running - 1 < minRunning) continue;
+      if (isRunning) running -= 1;
+      wanted -= 1;
+      stops.push({ taskArn: t.taskArn, taskId: t.taskId, reason: stopReason(service, t) });
     }
   }
 
@@ -130,9 +139,10 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     launches.length === 0 &&
     stops.length === 0 &&
     outstanding.length === 0 &&
+    misplaced.length === 0 &&
     live.length === desired &&
-    runningCount === desired;
-
+    keeping.length === desired &&
+    keeping.every((t) => t.lastStatus === TaskStatus.RUNNING);
   const liveIds = new Set(live.map((t) => t.taskId));
   const forgetStops = Object.keys(service.pendingStops)
     .filter((id) => !liveIds.has(id))
@@ -161,10 +171,30 @@ export function needsClaim(p: Plan): boolean {
   return p.launches.length > 0 || p.stops.length > 0 || p.forget.length > 0;
 }
 
-function stopReason(service: ServiceRecord): string {
-  return service.deleting
-    ? `Steward: service ${service.spec.serviceName} is being deleted`
-    : `Steward: scaling service ${service.spec.serviceName} in to ${service.spec.desiredCount}`;
+function stopReason(service: ServiceRecord, task: TaskRecord): string {
+  const name = service.spec.serviceName;
+  if (service.deleting) return `Steward: service ${name} is being deleted`;
+  if (task.slot !== undefined && task.slot >= service.spec.desiredCount) {
+    return `Steward: scaling service ${name} in to ${service.spec.desiredCount}`;
+  }
+  if (task.slot === undefined) return `Steward: task has no slot in service ${name}`;
+  return `Steward: slot ${task.slot} of service ${name} is held by an older task`;
+}
+
+/**
+ * Which misplaced task to stop first: one not yet RUNNING; then a duplicate holder of a slot, then
+ * one without a slot, then the highest slot beyond desired (scale-in removes the highest first).
+ */
+function stopOrder(desired: number): (a: TaskRecord, b: TaskRecord) => number {
+  const rank = (t: TaskRecord) => (t.slot === undefined ? 1 : t.slot < desired ? 0 : 2);
+  return (a, b) => {
+    const running =
+      Number(a.lastStatus === TaskStatus.RUNNING) - Number(b.lastStatus === TaskStatus.RUNNING);
+    if (running !== 0) return running;
+    if (rank(a) !== rank(b)) return rank(a) - rank(b);
+    if (a.slot !== b.slot) return (b.slot ?? 0) - (a.slot ?? 0);
+    return byAge(a, b);
+  };
 }
 
 function sortedExpectations(service: ServiceRecord): Expectation[] {

@@ -4,10 +4,8 @@
  */
 import { z } from 'zod';
 import { type FieldError, ValidationError } from './errors';
-import { LaunchType } from './model';
+import { LaunchType, MAX_SERVICE_NAME, SERVICE_NAME } from './model';
 
-/** ECS: "Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens". */
-const NAME = /^[A-Za-z0-9_-]{1,255}$/;
 /** A cluster: its name, or its ARN. */
 const CLUSTER = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/)?[A-Za-z0-9_-]{1,255}$/;
 /** A task definition: `family`, `family:revision`, or its full ARN. */
@@ -16,7 +14,16 @@ const TASK_DEFINITION =
 
 export const serviceNameSchema = z
   .string()
-  .regex(NAME, 'must be 1-255 letters, digits, hyphens (-) or underscores (_)');
+  .regex(SERVICE_NAME, 'must be 1-255 letters, digits, hyphens (-) or underscores (_)');
+
+/**
+ * A name for a new service: as ECS allows, but at most 120 characters, because its tasks carry
+ * `startedBy: steward/<name>` and RunTask takes at most 128.
+ */
+export const newServiceNameSchema = serviceNameSchema.max(
+  MAX_SERVICE_NAME,
+  `must be at most ${MAX_SERVICE_NAME} characters (tasks are started by steward/<name>, which ECS limits to 128)`,
+);
 
 const awsVpcConfigurationSchema = z.strictObject({
   subnets: z.array(z.string().min(1)).min(1, 'needs at least one subnet').max(16),
@@ -31,7 +38,7 @@ const deploymentConfigurationSchema = z.strictObject({
 
 /** Body of `POST /services`: ECS CreateService's fields that Steward supports so far. */
 export const createServiceSchema = z.strictObject({
-  serviceName: serviceNameSchema,
+  serviceName: newServiceNameSchema,
   cluster: z
     .string()
     .regex(CLUSTER, 'must be a cluster name (1-255 letters, digits, - or _) or a cluster ARN')
@@ -48,37 +55,37 @@ export const createServiceSchema = z.strictObject({
 });
 export type CreateServiceInput = z.infer<typeof createServiceSchema>;
 
-/** Body of `PATCH /services/{serviceName}`: a partial update. */
-export const updateServiceSchema = z
-  .strictObject({
-    desiredCount: z.int().min(0).max(10_000).optional(),
-  })
-  .refine((body) => Object.keys(body).length > 0, { message: 'names no field to change' });
+/** Body of `PATCH /services/{serviceName}`: a partial update (an empty one is refused by the use case). */
+export const updateServiceSchema = z.strictObject({
+  desiredCount: z.int().min(0).max(10_000).optional(),
+});
 export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
 
-/** Turns zod's issues into Steward's `{ path, message }` list, one entry per bad field. */
-export function toFieldErrors(error: z.ZodError): FieldError[] {
-  const out: FieldError[] = [];
+/** Turns zod's issues into Steward's `{ path, message }` list: one entry per bad field, its first problem. */
+export function toFieldErrors(error: z.ZodError, root = '(body)'): FieldError[] {
+  const byPath = new Map<string, string>();
+  const add = (path: string, message: string) => {
+    if (!byPath.has(path)) byPath.set(path, message);
+  };
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        out.push({ path: formatPath([...issue.path, key]), message: 'is not a known field' });
-      }
+      for (const key of issue.keys)
+        add(formatPath([...issue.path, key], root), 'is not a known field');
       continue;
     }
-    out.push({ path: formatPath(issue.path), message: issue.message });
+    add(formatPath(issue.path, root), issue.message);
   }
-  return out;
+  return [...byPath].map(([path, message]) => ({ path, message }));
 }
 
-/** Renders a zod path as `a.b[2].c`; the empty path is the body itself. */
-function formatPath(path: readonly PropertyKey[]): string {
+/** Renders a zod path as `a.b[2].c`; the empty path is the input itself, named by `root`. */
+function formatPath(path: readonly PropertyKey[], root: string): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
     else out += out === '' ? String(part) : `.${String(part)}`;
   }
-  return out === '' ? '(body)' : out;
+  return out === '' ? root : out;
 }
 
 /** Parses `input` with `schema` or throws a ValidationError that lists every bad field. */
@@ -86,10 +93,12 @@ export function parseOrThrow<T>(options: {
   schema: z.ZodType<T>;
   input: unknown;
   what: string;
+  /** How an error about the whole input is labelled (default `(body)`, for API bodies). */
+  root?: string;
 }): T {
   const result = options.schema.safeParse(options.input);
   if (result.success) return result.data;
-  const errors = toFieldErrors(result.error);
+  const errors = toFieldErrors(result.error, options.root);
   const fields = errors.map((e) => e.path).join(', ');
   throw new ValidationError(`Invalid ${options.what}: ${fields}`, errors);
 }

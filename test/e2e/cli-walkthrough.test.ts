@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Stack, startStack } from '../../local/stack';
+import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
 const run = promisify(execFile);
@@ -18,7 +19,7 @@ const AWS_CLI = '/usr/bin/aws';
 let stack: Stack;
 
 /** Runs `aws … --endpoint-url <local> --output json` and parses what it prints. */
-async function aws(...args: string[]): Promise<any> {
+async function aws(...args: string[]): Promise<JsonObject> {
   const { stdout } = await run(
     AWS_CLI,
     [...args, '--endpoint-url', stack.awsUrl, '--output', 'json'],
@@ -42,7 +43,7 @@ async function api(method: string, path: string, body?: unknown) {
     headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as JsonObject };
 }
 
 beforeAll(async () => {

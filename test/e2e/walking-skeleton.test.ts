@@ -18,6 +18,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RoutedEvent } from '../../local/event-router';
 import { type Stack, startStack } from '../../local/stack';
+import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'e2e-token-0123456789abcdefghijklmnop';
@@ -44,7 +45,7 @@ async function api(
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+  return { status: res.status, body: text ? (JSON.parse(text) as JsonObject) : {} };
 }
 
 async function serviceTasks(

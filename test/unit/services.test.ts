@@ -1,0 +1,70 @@
+/**
+ * The service use cases with in-memory ports: what they refuse, and that a refused request writes
+ * nothing and sends no reconcile request.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { createService, updateService } from '../../shared/app/services';
+import { ValidationError } from '../../shared/core/errors';
+import type { ServiceStore } from '../../shared/ports/service-store';
+
+/** A store whose every method records that it was called; the cases here must never reach it. */
+function untouchedStore(calls: string[]): ServiceStore {
+  return new Proxy({} as ServiceStore, {
+    get: (_t, name) => async () => {
+      calls.push(String(name));
+      throw new Error(`store.${String(name)} must not be called`);
+    },
+  });
+}
+
+function deps() {
+  const calls: string[] = [];
+  const queued: string[] = [];
+  return {
+    calls,
+    queued,
+    deps: {
+      store: untouchedStore(calls),
+      queue: { enqueue: async (name: string) => void queued.push(name) },
+      clock: () => Date.UTC(2025, 0, 1),
+    },
+  };
+}
+
+describe('service use cases refuse bad input before any write', () => {
+  it('PATCH with no field to change is a 400 that names the body', async () => {
+    const d = deps();
+    const error = await updateService(d.deps, { serviceName: 'web', body: {} }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).errors).toEqual([
+      { path: '(body)', message: 'names no field to change' },
+    ]);
+    expect(d.calls).toEqual([]);
+    expect(d.queued).toEqual([]);
+  });
+
+  it('a Fargate service without a network configuration is refused, naming the field', async () => {
+    const d = deps();
+    const error = await createService(d.deps, {
+      serviceName: 'web',
+      taskDefinition: 'web:1',
+      desiredCount: 1,
+      launchType: 'FARGATE',
+    }).catch((e: unknown) => e);
+    expect((error as ValidationError).errors.map((e) => e.path)).toEqual(['networkConfiguration']);
+    expect(d.calls).toEqual([]);
+    expect(d.queued).toEqual([]);
+  });
+
+  it('an invalid service name in the path is refused before the store is asked', async () => {
+    const d = deps();
+    const error = await updateService(d.deps, {
+      serviceName: 'a/b',
+      body: { desiredCount: 1 },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(d.calls).toEqual([]);
+  });
+});
