@@ -3,6 +3,7 @@
  *   PK=SERVICE#<name> SK=SPEC         spec, generation, stateVersion, expectations, stop requests, status
  *   PK=SERVICE#<name> SK=TASK#<id>    one ECS task, guarded by its ECS `version`
  *   PK=EVENTS#<name>  SK=<iso>#<id>   service events, newest last, expiring by TTL
+ *   PK=CLUSTERS       SK=<cluster>      every cluster that has had a service (for orphan resync)
  *   GSI1: GSI1PK=SERVICES GSI1SK=<cluster>#<name>   lists services, optionally by cluster
  * Invariants rest on conditional writes, not transactions (the embedded engine has none).
  */
@@ -33,6 +34,7 @@ const SPEC = 'SPEC';
 const TASK_PREFIX = 'TASK#';
 const SERVICES_INDEX = 'GSI1';
 const SERVICES_PARTITION = 'SERVICES';
+const CLUSTERS_PARTITION = 'CLUSTERS';
 /** Stopped task records and service events are history, kept for a while and then expired by TTL. */
 const HISTORY_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -124,15 +126,27 @@ export function makeDynamoDbServiceStore(options: {
             ConditionExpression: 'attribute_not_exists(PK)',
           }),
         );
-        return OK;
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException)
           return { ok: false, reason: 'conflict' };
         throw error;
       }
+      // Idempotent; if this write is lost, resync still scans the clusters of existing services.
+      await doc.send(
+        new PutCommand({
+          TableName,
+          Item: { PK: CLUSTERS_PARTITION, SK: clusterName(spec.cluster), cluster: spec.cluster },
+        }),
+      );
+      return OK;
     },
 
     getService: (serviceName) => readSpecItem(serviceName, false),
+
+    async listClusters() {
+      const items = await queryAll({ pk: CLUSTERS_PARTITION, consistent: false });
+      return items.map((i) => String(i.cluster));
+    },
 
     async listServices({ cluster, limit, nextToken }) {
       const out = await doc.send(

@@ -40,7 +40,10 @@ export async function resync(deps: ResyncDeps): Promise<ResyncResult> {
   };
   const services = await allServices(deps.store);
   result.services = services.length;
+  // Clusters with services, and clusters that once had some: an orphan can outlive every service
+  // of its cluster (a launch that raced the deletion of its service).
   const byCluster = new Map<string, ServiceRecord[]>();
+  for (const cluster of await deps.store.listClusters()) byCluster.set(cluster, []);
   for (const s of services)
     byCluster.set(s.spec.cluster, [...(byCluster.get(s.spec.cluster) ?? []), s]);
   const known = new Set(services.map((s) => s.spec.serviceName));

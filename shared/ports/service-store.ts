@@ -23,6 +23,11 @@ export type ServiceStore = {
   /** Creates the service; `conflict` if the name is taken (even while an old one drains). */
   createService(input: { spec: ServiceSpec; now: string }): Promise<WriteResult>;
   getService(serviceName: string): Promise<ServiceRecord | undefined>;
+  /**
+   * Every cluster that has ever had a service (as the spec named it), so resync can find orphans in
+   * clusters whose services are all gone.
+   */
+  listClusters(): Promise<string[]>;
   listServices(input: {
     cluster?: string;
     limit?: number;

@@ -7,10 +7,12 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CreateClusterCommand,
   DescribeTasksCommand,
   ECSClient,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  RunTaskCommand,
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
@@ -76,6 +78,8 @@ const fargate = (serviceName: string, desiredCount: number) => ({
 });
 
 beforeAll(async () => {
+  // Orphans are stopped at the first tick that sees them (the default waits 2 minutes).
+  process.env.ORPHAN_GRACE_SECONDS = '0';
   stack = await startStack({
     dataDir: mkdtempSync(join(tmpdir(), 'steward-e2e-')),
     apiPort: 0,
@@ -320,6 +324,47 @@ describe('client mistakes get a clear 4xx and change nothing', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([expect.objectContaining({ path: 'networkConfiguration' })]);
+  });
+});
+
+describe('orphans', () => {
+  it('stops a task started for a service that no longer exists, even in a cluster with no services left', async () => {
+    await ecs.send(new CreateClusterCommand({ clusterName: 'blue' }));
+    const created = await api('POST', '/services', { ...fargate('lonely', 1), cluster: 'blue' });
+    expect(created.status).toBe(201);
+    await waitFor({
+      what: 'lonely to run',
+      probe: async () => ((await api('GET', '/services/lonely')).body.steady ? true : undefined),
+    });
+    const run = (startedBy: string) =>
+      ecs.send(
+        new RunTaskCommand({
+          cluster: 'blue',
+          taskDefinition: 'web',
+          launchType: 'FARGATE',
+          networkConfiguration: fargate('x', 1).networkConfiguration,
+          startedBy,
+        }),
+      );
+    // A launch that lost the race with its service's deletion, and a task that is none of Steward's.
+    const phantom = (await run('steward/phantom')).tasks?.[0]?.taskArn as string;
+    const foreign = (await run('someone-else')).tasks?.[0]?.taskArn as string;
+    expect((await api('DELETE', '/services/lonely')).status).toBe(202);
+    await waitFor({
+      what: 'lonely to be removed',
+      probe: async () => ((await api('GET', '/services/lonely')).status === 404 ? true : undefined),
+    });
+
+    await stack.tick();
+    const described = await ecs.send(
+      new DescribeTasksCommand({ cluster: 'blue', tasks: [phantom, foreign] }),
+    );
+    const byArn = new Map((described.tasks ?? []).map((t) => [t.taskArn, t]));
+    expect(byArn.get(phantom)?.desiredStatus).toBe('STOPPED');
+    expect(byArn.get(phantom)?.stoppedReason).toBe(
+      'Steward: orphan task, service phantom does not exist',
+    );
+    expect(byArn.get(foreign)?.desiredStatus).toBe('RUNNING');
   });
 });
 

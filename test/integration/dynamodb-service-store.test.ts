@@ -283,6 +283,21 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
     });
   });
 
+  describe('listClusters', () => {
+    it('remembers every cluster that has had a service, after its services are gone', async () => {
+      const green = `green-${uniqueName()}`;
+      const { name } = await created(green);
+      await created(clusterArn(green)); // the same cluster by ARN: one entry
+      expect(await store.markDeleting({ serviceName: name, now: T1 })).toEqual({ ok: true });
+      expect(await store.removeService({ serviceName: name, expectedVersion: 0 })).toEqual({
+        ok: true,
+      });
+      const clusters = await store.listClusters();
+      expect(clusters.filter((c) => c.endsWith(green))).toHaveLength(1);
+      expect(clusters).toContain('default');
+    });
+  });
+
   describe('updateSpec', () => {
     it('changes only the given fields and bumps generation', async () => {
       const { name, spec } = await created();
