@@ -14,6 +14,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { EventRouter } from './event-router';
+import { readBody } from './http-body';
 
 const ECS = 'AmazonEC2ContainerServiceV20141113.';
 const DYNAMODB = 'DynamoDB_20120810.';
@@ -56,7 +57,16 @@ async function jsonOperation(o: {
   options: AwsEndpointOptions;
 }) {
   const { req, res, target, options } = o;
-  const text = await readBody(req);
+  const raw = await readBody(req, MAX_BODY_BYTES);
+  if (raw === undefined) {
+    return send({
+      res,
+      status: 413,
+      contentType: JSON_11,
+      body: { __type: 'SerializationException', message: 'Request body is too large' },
+    });
+  }
+  const text = raw.toString('utf8');
   let body: Record<string, unknown>;
   try {
     body = text.trim() === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
@@ -156,22 +166,4 @@ function send(o: {
     ...(type ? { 'x-amzn-errortype': type } : {}),
   });
   o.res.end(payload);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

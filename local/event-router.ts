@@ -5,19 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type CompiledEventPattern, compileEventPattern } from './event-pattern';
+import type { EventBridgeEvent } from './eventbridge-event';
 import type { LocalFunction } from './lambda-runtime';
 
-export type RoutedEvent = {
-  version: '0';
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: unknown;
-};
+/** What local EventBridge delivers: the same envelope ECS emits. */
+export type RoutedEvent = EventBridgeEvent;
 
 type PutEventsEntry = {
   Source?: unknown;
@@ -96,7 +88,7 @@ export function makeEventRouter(options: {
           time: toIso(entry.Time),
           region: options.region,
           resources: (entry.Resources as string[] | undefined) ?? [],
-          detail: JSON.parse(entry.Detail as string),
+          detail: JSON.parse(entry.Detail as string) as Record<string, unknown>,
         };
         deliver(event);
         out.Entries.push({ EventId: event.id });

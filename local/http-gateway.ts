@@ -6,6 +6,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { readBody } from './http-body';
 import type { LocalFunction } from './lambda-runtime';
 
 /** API Gateway's own payload limit for HTTP APIs. */
@@ -68,7 +69,7 @@ export function createHttpGateway(options: {
         });
       }
     }
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_PAYLOAD_BYTES);
     if (raw === undefined)
       return reply(res, {
         statusCode: 413,
@@ -178,19 +179,4 @@ function reply(res: ServerResponse, r: APIGatewayProxyStructuredResultV2): void 
     'apigw-requestid': randomUUID(),
   });
   res.end(body);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }

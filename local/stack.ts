@@ -89,7 +89,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     accountId: ACCOUNT_ID,
     stepDelayMs: options.taskStepDelayMs ?? 1000,
     ...(options.persist ? { stateFile: join(dataDir, 'ecs-state.json') } : {}),
-    emit: (event) => (router ? router.deliver(event as RoutedEvent) : early.push(event)),
+    emit: (event) => (router ? router.deliver(event) : early.push(event)),
   });
   const routerProxy: EventRouter = {
     deliver: (e) => requireRouter().deliver(e),
@@ -146,7 +146,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     accountId: ACCOUNT_ID,
     ...(options.transport ? { transport: options.transport } : {}),
   });
-  for (const e of early.splice(0)) router.deliver(e as RoutedEvent);
+  for (const e of early.splice(0)) router.deliver(e);
 
   const token = options.token ?? readOrCreateToken(join(dataDir, 'api-token'));
   const tokenFile = join(dataDir, 'api-token');

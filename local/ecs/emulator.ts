@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { EventBridgeEvent } from '../eventbridge-event';
 import { ClusterRegistry, DEFAULT_CLUSTER } from './clusters';
 import { EcsApiError, EcsErrorType, invalidParameter } from './errors';
 import {
@@ -29,17 +30,7 @@ import { TaskDefinitionRegistry } from './task-definitions';
 import { renderTask, renderTaskEventDetail } from './task-view';
 import { checkClientToken, RequestReader, readTags, type Tag } from './validation';
 
-export type EventBridgeEvent = {
-  version: '0';
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: Record<string, unknown>;
-};
+export type { EventBridgeEvent } from '../eventbridge-event';
 
 export type EcsEmulatorOptions = {
   region?: string;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../http-body';
 import type { EcsEmulator } from './emulator';
 import { EcsErrorType } from './errors';
 
@@ -7,23 +8,6 @@ import { EcsErrorType } from './errors';
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 
 const send = (o: {
   res: ServerResponse;
@@ -64,7 +48,17 @@ export const createEcsRequestHandler =
         typeof target === 'string' && target.startsWith(ECS_TARGET_PREFIX)
           ? target.slice(ECS_TARGET_PREFIX.length)
           : undefined;
-      const text = await readBody(req);
+      const raw = await readBody(req, MAX_BODY_BYTES);
+      if (raw === undefined) {
+        sendError({
+          res,
+          status: 413,
+          type: EcsErrorType.Serialization,
+          message: 'Request body is too large',
+        });
+        return;
+      }
+      const text = raw.toString('utf8');
       if (operation === undefined) {
         sendError({
           res,
