@@ -33,12 +33,11 @@ export function createHttpGateway(options: {
   for (const fn of options.functions) {
     for (const r of fn.config.httpRoutes) routes.push({ ...r, ...compilePath(r.path), fn });
   }
-  const expected = Buffer.from(`Bearer ${options.token}`);
+  const expected = Buffer.from(options.token);
 
   return createServer((req, res) => {
     void handle(req, res).catch(() => {
-      if (!res.headersSent)
-        reply(res, { statusCode: 500, body: JSON.stringify({ message: 'Internal Server Error' }) });
+      if (!res.headersSent) reply(res, error(500, 'Internal Server Error'));
     });
   });
 
@@ -46,47 +45,50 @@ export function createHttpGateway(options: {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = (req.method ?? 'GET').toUpperCase();
     const matching = routes.filter((r) => r.regex.test(url.pathname));
-    if (matching.length === 0)
-      return reply(res, { statusCode: 404, body: JSON.stringify({ message: 'Not Found' }) });
+    if (matching.length === 0) return reply(res, error(404, 'Not Found'));
     const route = matching.find((r) => r.method === method || r.method === 'ANY');
+    // Authentication first: without a token, a caller learns nothing about routes and methods.
+    if ((route ?? matching[0])?.authorized && !authorized(req.headers.authorization)) {
+      return reply(res, {
+        ...error(401, 'Unauthorized: send Authorization: Bearer <token>'),
+        headers: { 'www-authenticate': 'Bearer' },
+      });
+    }
     if (!route) {
       const allow = [...new Set(matching.map((r) => r.method))].join(', ');
       return reply(res, {
-        statusCode: 405,
+        ...error(405, `Method ${method} is not allowed on ${url.pathname}; allowed: ${allow}`),
         headers: { allow },
-        body: JSON.stringify({
-          message: `Method ${method} is not allowed on ${url.pathname}; allowed: ${allow}`,
-        }),
       });
-    }
-    if (route.authorized) {
-      const given = Buffer.from(String(req.headers.authorization ?? ''));
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        return reply(res, {
-          statusCode: 401,
-          headers: { 'www-authenticate': 'Bearer' },
-          body: JSON.stringify({ message: 'Unauthorized: send Authorization: Bearer <token>' }),
-        });
-      }
     }
     const raw = await readBody(req, MAX_PAYLOAD_BYTES);
-    if (raw === undefined)
-      return reply(res, {
-        statusCode: 413,
-        body: JSON.stringify({ message: 'Request Entity Too Large' }),
-      });
+    if (raw === undefined) return reply(res, error(413, 'Request Entity Too Large', '(body)'));
     const event = toEvent({ req, url, method, route, raw, accountId: options.accountId });
     let result: unknown;
     try {
       result = await route.fn.invoke(event);
     } catch {
-      return reply(res, {
-        statusCode: 500,
-        body: JSON.stringify({ message: 'Internal Server Error' }),
-      });
+      return reply(res, error(500, 'Internal Server Error'));
     }
     reply(res, normalize(result));
   }
+
+  /** The bearer token check; the scheme is case-insensitive (RFC 7235), the token compared in constant time. */
+  function authorized(header: string | undefined): boolean {
+    const m = /^bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    const given = Buffer.from(m?.[1] ?? '');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}
+
+/** The gateway's own errors, in the API's error shape. */
+function error(
+  statusCode: number,
+  message: string,
+  path?: string,
+): APIGatewayProxyStructuredResultV2 {
+  const errors = path === undefined ? [] : [{ path, message }];
+  return { statusCode, body: JSON.stringify({ message, errors }) };
 }
 
 function compilePath(path: string): { regex: RegExp; params: string[] } {

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { createAwsEndpoint } from './aws-endpoint';
+import { lockDataDir } from './data-dir-lock';
 import { EcsEmulator, type EventBridgeEvent } from './ecs/emulator';
 import { createEcsRequestHandler } from './ecs/http';
 import { type EventRouter, makeEventRouter, type RoutedEvent } from './event-router';
@@ -72,6 +73,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const region = options.region ?? 'us-east-1';
   const log = options.log ?? (() => undefined);
   mkdirSync(dataDir, { recursive: true });
+  const unlock = options.persist ? lockDataDir(dataDir) : () => undefined;
   const deadLetterFile = join(dataDir, 'dead-letters.jsonl');
   const config = loadServerlessConfig({ path: join(rootDir, 'serverless.yml'), stage: 'local' });
 
@@ -216,6 +218,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         // dynalite's close() also closes its leveldb store.
         (db as unknown as { close(cb: () => void): void }).close(() => r());
       });
+      unlock();
     },
   };
 }

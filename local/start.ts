@@ -24,18 +24,29 @@ function intFromEnv(name: string, fallback: number | undefined): number | undefi
   return n;
 }
 
+function portFromEnv(name: string, fallback: number): number {
+  const port = intFromEnv(name, fallback) as number;
+  if (port > 65_535) {
+    console.error(`${name} must be a port number from 0 to 65535, got ${port}`);
+    process.exit(2);
+  }
+  return port;
+}
+
 const tickSeconds = intFromEnv('STEWARD_TICK_SECONDS', undefined);
 const stack = await startStack({
   persist: true,
   dataDir: process.env.STEWARD_DATA_DIR || '.steward',
-  apiPort: intFromEnv('STEWARD_PORT', 3000) as number,
-  awsPort: intFromEnv('STEWARD_AWS_PORT', 4566) as number,
+  apiPort: portFromEnv('STEWARD_PORT', 3000),
+  awsPort: portFromEnv('STEWARD_AWS_PORT', 4566),
   taskStepDelayMs: intFromEnv('STEWARD_TASK_STEP_MS', 1000) as number,
   ...(tickSeconds !== undefined ? { tickIntervalMs: tickSeconds * 1000 } : {}),
   log: (line) => console.log(`[steward] ${line}`),
 }).catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'EADDRINUSE') {
+  if ((error as Error)?.name === 'DataDirInUseError') {
+    console.error((error as Error).message);
+  } else if (code === 'EADDRINUSE') {
     console.error(
       `A port is already in use (${(error as Error).message}). Set STEWARD_PORT / STEWARD_AWS_PORT, or stop the other process.`,
     );

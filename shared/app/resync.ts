@@ -79,12 +79,14 @@ async function resyncCluster(options: {
   const recorded = new Map<string, { serviceName: string; task: TaskRecord }>();
   for (const s of members) {
     const state = await deps.store.readState(s.spec.serviceName);
-    for (const task of state?.tasks ?? []) {
-      if (isLive(task)) recorded.set(task.taskArn, { serviceName: s.spec.serviceName, task });
-    }
+    for (const task of state?.tasks ?? [])
+      recorded.set(task.taskArn, { serviceName: s.spec.serviceName, task });
   }
+  const liveRecorded = [...recorded.values()]
+    .filter((r) => isLive(r.task))
+    .map((r) => r.task.taskArn);
   const running = await deps.ecs.listRunningTaskArns(cluster);
-  const arns = [...new Set([...running, ...recorded.keys()])];
+  const arns = [...new Set([...running, ...liveRecorded])];
   const described = await deps.ecs.describe({ cluster, taskArns: arns });
   result.tasksDescribed += described.tasks.length;
 
@@ -94,6 +96,23 @@ async function resyncCluster(options: {
     if (known.has(owner)) {
       const written = await deps.store.recordObservation({ serviceName: owner, task });
       if (written.ok) result.corrected += 1;
+      // ECS runs a task Steward has recorded as stopped (ECS never restarts a stopped task, so the
+      // record or the environment was tampered with). Nothing counts it: stop it, as an orphan.
+      const stored = recorded.get(task.taskArn)?.task;
+      if (
+        !written.ok &&
+        stored &&
+        !isLive(stored) &&
+        isLive(task) &&
+        task.desiredStatus !== 'STOPPED'
+      ) {
+        await deps.ecs.stop({
+          cluster,
+          taskArn: task.taskArn,
+          reason: 'Steward: task runs but was recorded as stopped',
+        });
+        result.orphansStopped += 1;
+      }
     } else if (
       isLive(task) &&
       task.desiredStatus !== 'STOPPED' &&
@@ -109,7 +128,11 @@ async function resyncCluster(options: {
   }
   for (const arn of described.missing) {
     const entry = recorded.get(arn);
-    if (!entry || ageMs(entry.task.updatedAt ?? entry.task.createdAt, now) <= MISSING_GRACE_MS)
+    if (
+      !entry ||
+      !isLive(entry.task) ||
+      ageMs(entry.task.updatedAt ?? entry.task.createdAt, now) <= MISSING_GRACE_MS
+    )
       continue;
     const stoppedAt = new Date(now).toISOString();
     const written = await deps.store.recordObservation({

@@ -160,19 +160,27 @@ function expectWritten(written: WriteResult, serviceName: string): void {
 }
 
 function validName(serviceName: string): string {
-  return parseOrThrow({ schema: serviceNameSchema, input: serviceName, what: 'serviceName' });
+  return parseOrThrow({
+    schema: serviceNameSchema,
+    input: serviceName,
+    what: 'serviceName',
+    root: 'serviceName',
+  });
 }
 
 /** The API's view of a stored service. */
 export function toView(record: ServiceRecord): ServiceView {
   return {
     ...record.spec,
+    // A draining service is on its way to zero, whatever its spec said.
+    desiredCount: record.deleting ? 0 : record.spec.desiredCount,
     status: record.deleting ? 'DRAINING' : 'ACTIVE',
     runningCount: record.status.runningCount,
     pendingCount: record.status.pendingCount,
     generation: record.generation,
     observedGeneration: record.status.observedGeneration,
-    steady: record.status.steady,
+    // Steady means the latest spec is applied, not only that the last one was.
+    steady: record.status.steady && record.status.observedGeneration === record.generation,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

@@ -20,10 +20,12 @@ export const serviceNameSchema = z
  * A name for a new service: as ECS allows, but at most 120 characters, because its tasks carry
  * `startedBy: steward/<name>` and RunTask takes at most 128.
  */
-export const newServiceNameSchema = serviceNameSchema.max(
-  MAX_SERVICE_NAME,
-  `must be at most ${MAX_SERVICE_NAME} characters (tasks are started by steward/<name>, which ECS limits to 128)`,
-);
+export const newServiceNameSchema = z
+  .string()
+  .regex(
+    new RegExp(`^[A-Za-z0-9_-]{1,${MAX_SERVICE_NAME}}$`),
+    `must be 1-${MAX_SERVICE_NAME} letters, digits, hyphens (-) or underscores (_); at most ${MAX_SERVICE_NAME} characters because tasks are started by steward/<name>, which ECS limits to 128`,
+  );
 
 const awsVpcConfigurationSchema = z.strictObject({
   subnets: z.array(z.string().min(1)).min(1, 'needs at least one subnet').max(16),

@@ -114,6 +114,19 @@ afterAll(async () => {
 });
 
 describe('authentication', () => {
+  it('takes the bearer scheme in any case, and checks the token before the method', async () => {
+    const lower = await fetch(`${stack.apiUrl}/services`, {
+      headers: { authorization: `bearer ${TOKEN}` },
+    });
+    expect(lower.status).toBe(200);
+    const put = await fetch(`${stack.apiUrl}/services/web`, { method: 'PUT' });
+    expect(put.status).toBe(401);
+    expect(await put.json()).toEqual({ message: expect.any(String), errors: [] });
+    const unknown = await fetch(`${stack.apiUrl}/nowhere`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ message: 'Not Found', errors: [] });
+  });
+
   it('serves /health without a token and refuses the API without the right one', async () => {
     expect((await fetch(`${stack.apiUrl}/health`)).status).toBe(200);
     expect((await fetch(`${stack.apiUrl}/services`)).status).toBe(401);
@@ -236,7 +249,13 @@ describe('a service, from create to delete', () => {
   it('scales in from the highest slot when desiredCount drops', async () => {
     const patched = await api('PATCH', '/services/web', { desiredCount: 1 });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ desiredCount: 1, generation: 2 });
+    // Accepted, not yet applied: the status still describes generation 1, so it is not steady.
+    expect(patched.body).toMatchObject({
+      desiredCount: 1,
+      generation: 2,
+      observedGeneration: 1,
+      steady: false,
+    });
     const remaining = await waitFor({
       what: 'web to scale in to 1 task',
       probe: async () => {
@@ -251,7 +270,7 @@ describe('a service, from create to delete', () => {
   it('drains the tasks on DELETE, then the service is gone', async () => {
     const deleted = await api('DELETE', '/services/web');
     expect(deleted.status).toBe(202);
-    expect(deleted.body.status).toBe('DRAINING');
+    expect(deleted.body).toMatchObject({ status: 'DRAINING', desiredCount: 0, steady: false });
     await waitFor({
       what: 'web to be removed',
       probe: async () => ((await api('GET', '/services/web')).status === 404 ? true : undefined),
@@ -310,6 +329,11 @@ describe('client mistakes get a clear 4xx and change nothing', () => {
     expect(again.status).toBe(409);
     expect((await api('GET', '/services/dup')).body.desiredCount).toBe(0);
     expect((await api('GET', '/services/nope')).status).toBe(404);
+    const badName = await api('GET', '/services/a%2Fb');
+    expect(badName.status).toBe(400);
+    expect(badName.body.errors).toEqual([
+      { path: 'serviceName', message: expect.stringMatching(/letters, digits/) },
+    ]);
     expect((await api('PATCH', '/services/nope', { desiredCount: 1 })).status).toBe(404);
     expect((await api('PUT', '/services/dup', fargate('dup', 1))).status).toBe(405);
     expect((await api('DELETE', '/services/dup')).status).toBe(202);

@@ -66,7 +66,12 @@ describe('createServiceSchema', () => {
   type Bad = [name: string, change: Record<string, unknown>, path: string, message: RegExp];
   it.each<Bad>([
     ['serviceName missing', { serviceName: undefined }, 'serviceName', ANY],
-    ['serviceName with a space', { serviceName: 'my web' }, 'serviceName', /1-255 letters/],
+    [
+      'serviceName with a space',
+      { serviceName: 'my web' },
+      'serviceName',
+      /1-120 letters, digits, hyphens/,
+    ],
     ['serviceName not a string', { serviceName: 42 }, 'serviceName', ANY],
     ['taskDefinition missing', { taskDefinition: undefined }, 'taskDefinition', ANY],
     ['desiredCount missing', { desiredCount: undefined }, 'desiredCount', ANY],

@@ -1,0 +1,186 @@
+/**
+ * Resync (the tick's work) on real local engines, with no event delivery at all: whatever happens in
+ * ECS, only resync can notice it. dynalite for the store, the ECS emulator over HTTP.
+ */
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTasksCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  StopTaskCommand,
+} from '@aws-sdk/client-ecs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EcsEmulator } from '../../local/ecs/emulator';
+import { createEcsRequestHandler } from '../../local/ecs/http';
+import { makeDynamoDbServiceStore } from '../../shared/adapters/dynamodb-service-store';
+import { makeEcsSdkCluster } from '../../shared/adapters/ecs-sdk-cluster';
+import { type ResyncDeps, resync } from '../../shared/app/resync';
+import type { ServiceSpec, TaskRecord } from '../../shared/core/model';
+import type { ServiceStore } from '../../shared/ports/service-store';
+import {
+  createServicesTable,
+  type DynamoDbEngine,
+  makeLocalDynamoDbClient,
+  startDynalite,
+} from '../support/dynamodb-engines';
+import { waitFor } from '../support/wait';
+
+let engine: DynamoDbEngine;
+let ddb: DynamoDBClient;
+let store: ServiceStore;
+let emulator: EcsEmulator;
+let server: Server;
+let ecs: ECSClient;
+let deps: ResyncDeps;
+
+const spec = (serviceName: string, desiredCount: number): ServiceSpec => ({
+  serviceName,
+  cluster: 'default',
+  taskDefinition: 'app:1',
+  desiredCount,
+  launchType: 'FARGATE',
+  networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
+  deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
+});
+
+/** ECS's view: the tasks Steward started for a service, by status. */
+async function ecsTasks(serviceName: string) {
+  const arns = await deps.ecs.listRunningTaskArns('default');
+  const { tasks } = await deps.ecs.describe({ cluster: 'default', taskArns: arns });
+  return tasks.filter((t) => t.startedBy === `steward/${serviceName}`).map((t) => t.task);
+}
+
+/** Resync until the service reports `running` RUNNING tasks, steady (each pass is one tick). */
+async function resyncUntilSteady(serviceName: string, running: number) {
+  return waitFor({
+    what: `${serviceName} steady at ${running} through resync alone`,
+    timeoutMs: 10_000,
+    intervalMs: 30,
+    probe: async () => {
+      await resync(deps);
+      const s = await store.getService(serviceName);
+      return s?.status.steady && s.status.runningCount === running ? s : undefined;
+    },
+  });
+}
+
+beforeAll(async () => {
+  engine = await startDynalite();
+  ddb = makeLocalDynamoDbClient(engine.endpoint);
+  store = makeDynamoDbServiceStore({
+    client: ddb,
+    tableName: await createServicesTable(ddb, 'resync'),
+  });
+  emulator = new EcsEmulator({ stepDelayMs: 5 });
+  server = createServer(createEcsRequestHandler(emulator));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  ecs = new ECSClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'app',
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'app', image: 'app:1', essential: true }],
+    }),
+  );
+  deps = { store, ecs: makeEcsSdkCluster({ client: ecs }), clock: Date.now, orphanGraceMs: 0 };
+});
+
+afterAll(async () => {
+  ecs?.destroy();
+  ddb?.destroy();
+  await emulator?.close();
+  await new Promise((r) => server?.close(r));
+  await engine?.stop();
+});
+
+describe('resync with every event lost', () => {
+  it('brings a new service to its desired count', async () => {
+    expect(
+      await store.createService({ spec: spec('alpha', 3), now: new Date().toISOString() }),
+    ).toEqual({ ok: true });
+    await resyncUntilSteady('alpha', 3);
+    const tasks = await ecsTasks('alpha');
+    expect(tasks.map((t) => t.lastStatus)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+  });
+
+  it('notices a task that stopped without an event, and replaces it in its slot', async () => {
+    const before = await ecsTasks('alpha');
+    const victim = before[0] as TaskRecord;
+    const victimSlot = (await store.readState('alpha'))?.tasks.find(
+      (t) => t.taskId === victim.taskId,
+    )?.slot;
+    await ecs.send(new StopTaskCommand({ task: victim.taskArn, reason: 'lost event' }));
+    await waitFor({
+      what: 'the victim to stop in ECS',
+      probe: async () => {
+        const d = await ecs.send(new DescribeTasksCommand({ tasks: [victim.taskArn] }));
+        return d.tasks?.[0]?.lastStatus === 'STOPPED' ? true : undefined;
+      },
+    });
+    await resyncUntilSteady('alpha', 3);
+    const state = await store.readState('alpha');
+    expect(state?.tasks.find((t) => t.taskId === victim.taskId)).toMatchObject({
+      lastStatus: 'STOPPED',
+      stopCode: 'UserInitiated',
+    });
+    const live = state?.tasks.filter((t) => t.lastStatus === 'RUNNING') ?? [];
+    expect(live.map((t) => t.slot).sort()).toEqual([0, 1, 2]);
+    expect(live.some((t) => t.slot === victimSlot && t.taskId !== victim.taskId)).toBe(true);
+  });
+
+  it('marks a recorded task that ECS no longer knows as stopped, and replaces it', async () => {
+    expect(
+      await store.createService({ spec: spec('beta', 1), now: new Date().toISOString() }),
+    ).toEqual({ ok: true });
+    const ghostId = 'feedfacefeedfacefeedfacefeedface';
+    const tenMinutesAgo = new Date(Date.now() - 10 * 60_000).toISOString();
+    await store.recordObservation({
+      serviceName: 'beta',
+      task: {
+        taskId: ghostId,
+        taskArn: `arn:aws:ecs:us-east-1:000000000000:task/default/${ghostId}`,
+        lastStatus: 'RUNNING',
+        desiredStatus: 'RUNNING',
+        version: 3,
+        slot: 0,
+        createdAt: tenMinutesAgo,
+        updatedAt: tenMinutesAgo,
+      },
+    });
+    await resyncUntilSteady('beta', 1);
+    const ghost = (await store.readState('beta'))?.tasks.find((t) => t.taskId === ghostId);
+    expect(ghost).toMatchObject({ lastStatus: 'STOPPED', version: 4 });
+    expect(ghost?.stoppedReason).toMatch(/MISSING/);
+    expect((await ecsTasks('beta')).map((t) => t.lastStatus)).toEqual(['RUNNING']);
+  });
+
+  it('stops a task ECS still runs but Steward has recorded as stopped', async () => {
+    const [task] = await ecsTasks('beta');
+    const running = task as TaskRecord;
+    await store.recordObservation({
+      serviceName: 'beta',
+      task: {
+        ...running,
+        lastStatus: 'STOPPED',
+        desiredStatus: 'STOPPED',
+        version: 99,
+        stoppedAt: new Date().toISOString(),
+      },
+    });
+    await resync(deps);
+    const d = await ecs.send(new DescribeTasksCommand({ tasks: [running.taskArn] }));
+    expect(d.tasks?.[0]?.desiredStatus).toBe('STOPPED');
+    expect(d.tasks?.[0]?.stoppedReason).toBe('Steward: task runs but was recorded as stopped');
+    await resyncUntilSteady('beta', 1);
+  });
+});
