@@ -9,6 +9,7 @@ import {
   type ClientTokenRecord,
   DesiredStatus,
   LAUNCH_TYPES,
+  LaunchType,
   type PersistedState,
   parseTaskRef,
   StopCode,
@@ -18,11 +19,18 @@ import {
 } from './model';
 import { paginate } from './pagination';
 import { loadStateFile, StateFile } from './persistence';
+import {
+  type BucketDemand,
+  OPERATION_BUCKETS,
+  RateLimiter,
+  type RateLimitOptions,
+  resolveRateLimits,
+} from './rate-limits';
 import { type LaunchPlan, planRunTask, runTaskFingerprint } from './run-task';
 import {
   applyTransition,
   DEFAULT_USER_STOP_REASON,
-  exitEssentialContainer,
+  exitContainer,
   nextTransition,
   requestStop,
 } from './state-machine';
@@ -31,6 +39,7 @@ import { renderTask, renderTaskEventDetail } from './task-view';
 import { checkClientToken, RequestReader, readTags, type Tag } from './validation';
 
 export type { EventBridgeEvent } from '../eventbridge-event';
+export type { BucketLimit, BucketName, RateLimitOptions } from './rate-limits';
 
 export type EcsEmulatorOptions = {
   region?: string;
@@ -45,7 +54,15 @@ export type EcsEmulatorOptions = {
   now?: () => number;
   /** Called once for every task state change, in order (may be called inside handle()). */
   emit?: (event: EventBridgeEvent) => void;
+  /**
+   * AWS request throttling as token buckets on the emulator clock; off by default. `true` uses the
+   * documented limits, an object overrides some of them.
+   */
+  rateLimits?: RateLimitOptions;
 };
+
+/** Calls received per operation, and how many of them were answered ThrottlingException. */
+export type EcsCounters = { calls: Record<string, number>; throttled: Record<string, number> };
 
 export type EcsResponse = { status: number; body: unknown; errorType?: string };
 
@@ -77,6 +94,17 @@ const MUTATING = new Set([
   'UntagResource',
 ]);
 
+/** A validated RunTask: a retry of an earlier request (same clientToken) or a new launch. */
+type PreparedRunTask =
+  | { kind: 'retry'; taskArns: string[] }
+  | {
+      kind: 'launch';
+      plan: LaunchPlan;
+      cluster: StoredCluster;
+      fingerprint: string;
+      clientToken?: string;
+    };
+
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 
 /**
@@ -97,6 +125,9 @@ export class EcsEmulator {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly stateFile: StateFile | undefined;
   private readonly operations: Record<string, Operation>;
+  private readonly limiter: RateLimiter | undefined;
+  private readonly calls = new Map<string, number>();
+  private readonly throttled = new Map<string, number>();
   private closed = false;
 
   constructor(options: EcsEmulatorOptions = {}) {
@@ -108,6 +139,8 @@ export class EcsEmulator {
     this.stoppedRetentionMs = options.stoppedRetentionMs ?? HOUR_MS;
     this.now = options.now ?? Date.now;
     this.emitEvent = options.emit;
+    const limits = resolveRateLimits(options.rateLimits);
+    this.limiter = limits ? new RateLimiter({ limits, now: this.now }) : undefined;
 
     const loaded = options.stateFile ? loadStateFile(options.stateFile) : undefined;
     this.clusters = new ClusterRegistry({
@@ -150,6 +183,29 @@ export class EcsEmulator {
 
   /** Runs one ECS operation; client mistakes come back as 400 with `__type`, never as throws. */
   async handle(operation: string, body: unknown): Promise<EcsResponse> {
+    this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
+    const response = this.dispatch(operation, body);
+    if (response.errorType === EcsErrorType.Throttling) {
+      this.throttled.set(operation, (this.throttled.get(operation) ?? 0) + 1);
+    }
+    return response;
+  }
+
+  /** Calls received per operation since the start or the last resetCounters(). */
+  counters(): EcsCounters {
+    return {
+      calls: Object.fromEntries(this.calls),
+      throttled: Object.fromEntries(this.throttled),
+    };
+  }
+
+  /** Sets all call counters back to zero (rate limit buckets keep their tokens). */
+  resetCounters(): void {
+    this.calls.clear();
+    this.throttled.clear();
+  }
+
+  private dispatch(operation: string, body: unknown): EcsResponse {
     const op = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
     if (!op) {
       const error = new EcsApiError({
@@ -159,6 +215,12 @@ export class EcsEmulator {
       return { status: error.status, body: error.toBody(), errorType: error.type };
     }
     try {
+      // AWS throttles at the front door, before looking at the request; RunTask takes its tokens
+      // itself because how many it needs depends on where its tasks launch.
+      const bucket = Object.hasOwn(OPERATION_BUCKETS, operation)
+        ? OPERATION_BUCKETS[operation]
+        : undefined;
+      if (bucket) this.limiter?.take([{ bucket, tokens: 1 }]);
       this.expire();
       const result = op(body);
       if (MUTATING.has(operation)) this.stateFile?.markDirty();
@@ -177,8 +239,9 @@ export class EcsEmulator {
   }
 
   /**
-   * Test control: the task's essential container exits with `exitCode`, so the task stops with
-   * stopCode EssentialContainerExited. Throws EcsApiError if the task is unknown or not RUNNING.
+   * Test control: a container exits with `exitCode`; for an essential one (the default) the task
+   * stops with stopCode EssentialContainerExited. Throws EcsApiError if the task is unknown or not
+   * RUNNING, or the container has already stopped.
    */
   killTask(options: KillTaskOptions): Record<string, unknown> {
     this.expire();
@@ -190,14 +253,20 @@ export class EcsEmulator {
         ? task.containers.find((c) => c.essential)
         : task.containers.find((c) => c.name === options.container);
     if (!container) throw invalidParameter(`Container ${options.container ?? ''} not found.`);
-    const changed = exitEssentialContainer({
+    const changed = exitContainer({
       task,
       now: this.now(),
       container,
       exitCode: options.exitCode,
       ...(options.reason === undefined ? {} : { reason: options.reason }),
     });
-    if (!changed) throw invalidParameter(`Task is ${task.lastStatus}, not RUNNING.`);
+    if (!changed) {
+      throw invalidParameter(
+        container.lastStatus === 'STOPPED'
+          ? `Container ${container.name} has already stopped.`
+          : `Task is ${task.lastStatus}, not RUNNING.`,
+      );
+    }
     this.afterChange(task);
     return renderTask({ task, includeTags: false });
   }
@@ -214,6 +283,46 @@ export class EcsEmulator {
 
   private runTask(body: unknown): unknown {
     const req = new RequestReader({ body });
+    // Everything up to the launch only reads state, so the rate limit can be decided after it
+    // without a throttled call leaving anything behind (no token recorded, no task created).
+    let prepared: PreparedRunTask | undefined;
+    let rejection: unknown;
+    try {
+      prepared = this.prepareRunTask(req);
+    } catch (error) {
+      rejection = error;
+    }
+    this.limiter?.take(this.runTaskDemand({ req, prepared }));
+    if (!prepared) throw rejection;
+    if (prepared.kind === 'retry') {
+      // A retry: the original tasks, as they are now; nothing new is launched.
+      const tasks = prepared.taskArns
+        .map((arn) => this.tasks.get(arn))
+        .filter((t): t is StoredTask => t !== undefined)
+        .map((task) => renderTask({ task, includeTags: false }));
+      return { tasks, failures: [] };
+    }
+    const { plan, cluster, clientToken, fingerprint } = prepared;
+    const now = this.now();
+    const created = Array.from({ length: plan.count }, (_, i) =>
+      this.createTask({ plan, cluster, index: i, now }),
+    );
+    if (clientToken !== undefined) {
+      const record: ClientTokenRecord = {
+        clusterArn: cluster.clusterArn,
+        clientToken,
+        fingerprint,
+        taskArns: created.map((t) => t.taskArn),
+        createdAt: now,
+      };
+      this.clientTokens.set(this.tokenKey(record), record);
+    }
+    for (const task of created) this.afterChange(task);
+    return { tasks: created.map((task) => renderTask({ task, includeTags: false })), failures: [] };
+  }
+
+  /** Validates a RunTask request and resolves its clientToken; changes nothing. */
+  private prepareRunTask(req: RequestReader): PreparedRunTask {
     const cluster = this.clusters.get(req.string('cluster'));
     const clientToken = req.string('clientToken');
     if (clientToken !== undefined) checkClientToken(clientToken);
@@ -234,31 +343,47 @@ export class EcsEmulator {
             fields: { resourceIds: [...previous.taskArns] },
           });
         }
-        // A retry: the original tasks, as they are now; nothing new is launched.
-        const tasks = previous.taskArns
-          .map((arn) => this.tasks.get(arn))
-          .filter((t): t is StoredTask => t !== undefined)
-          .map((task) => renderTask({ task, includeTags: false }));
-        return { tasks, failures: [] };
+        return { kind: 'retry', taskArns: [...previous.taskArns] };
       }
     }
     const plan = planRunTask({ req, cluster, taskDefinitions: this.taskDefinitions });
-    const now = this.now();
-    const created = Array.from({ length: plan.count }, (_, i) =>
-      this.createTask({ plan, cluster, index: i, now }),
-    );
-    if (clientToken !== undefined) {
-      const record: ClientTokenRecord = {
-        clusterArn: cluster.clusterArn,
-        clientToken,
-        fingerprint,
-        taskArns: created.map((t) => t.taskArn),
-        createdAt: now,
-      };
-      this.clientTokens.set(this.tokenKey(record), record);
+    return {
+      kind: 'launch',
+      plan,
+      cluster,
+      fingerprint,
+      ...(clientToken === undefined ? {} : { clientToken }),
+    };
+  }
+
+  /**
+   * Tokens a RunTask call needs: one from the task lifecycle bucket; on Fargate also one from the
+   * Fargate RunTask bucket and one per launched task from the Fargate launch bucket.
+   */
+  private runTaskDemand(o: {
+    req: RequestReader;
+    prepared: PreparedRunTask | undefined;
+  }): BucketDemand[] {
+    const demands: BucketDemand[] = [{ bucket: 'taskLifecycle', tokens: 1 }];
+    const { prepared } = o;
+    let fargate: boolean;
+    if (prepared?.kind === 'launch') {
+      fargate = prepared.plan.launchType === LaunchType.Fargate;
+      if (fargate) demands.push({ bucket: 'fargateLaunches', tokens: prepared.plan.count });
+    } else if (prepared?.kind === 'retry') {
+      fargate = prepared.taskArns.some(
+        (arn) => this.tasks.get(arn)?.launchType === LaunchType.Fargate,
+      );
+    } else {
+      // A rejected request launches nothing, but still counts as a call; judge from what it asked.
+      const body = o.req.snapshot();
+      const strategy = body.capacityProviderStrategy;
+      fargate =
+        body.launchType === LaunchType.Fargate ||
+        (body.launchType === undefined && Array.isArray(strategy) && strategy.length > 0);
     }
-    for (const task of created) this.afterChange(task);
-    return { tasks: created.map((task) => renderTask({ task, includeTags: false })), failures: [] };
+    if (fargate) demands.push({ bucket: 'fargateRunTask', tokens: 1 });
+    return demands;
   }
 
   private createTask(o: {
@@ -331,6 +456,7 @@ export class EcsEmulator {
         ...(c.memoryReservation === undefined ? {} : { memoryReservation: c.memoryReservation }),
         environment: c.environment,
         ...(c.command === undefined ? {} : { command: c.command }),
+        ...(c.workload === undefined ? {} : { workload: { ...c.workload } }),
       })),
       attachments,
       ...(plan.networkMode === 'awsvpc' ? { privateIpv4Address: privateIp } : {}),
@@ -498,7 +624,7 @@ export class EcsEmulator {
     }
     const now = this.now();
     if (!o.resume || task.transitionDueAt === undefined) {
-      task.transitionDueAt = now + transition.delayMs({ task, stepDelayMs: this.stepDelayMs });
+      task.transitionDueAt = now + transition.delayMs({ task, stepDelayMs: this.stepDelayMs, now });
     }
     if (this.closed) return;
     const timer = setTimeout(

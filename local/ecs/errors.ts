@@ -10,6 +10,7 @@ export const EcsErrorType = {
   Serialization: 'SerializationException',
   UnknownOperation: 'UnknownOperationException',
   Server: 'ServerException',
+  Throttling: 'ThrottlingException',
 } as const;
 export type EcsErrorType = (typeof EcsErrorType)[keyof typeof EcsErrorType];
 

@@ -1,10 +1,13 @@
 // Standalone ECS emulator: `npm run emulator`. Serves the ECS JSON 1.1 API on
 // 127.0.0.1:${STEWARD_AWS_PORT:-4566}, keeps state in ${STEWARD_DATA_DIR:-.steward}/ecs-state.json and
-// prints every task state change event as one JSON line on stdout.
+// prints every task state change event as one JSON line on stdout. STEWARD_ECS_RATE_LIMITS=1 turns
+// on AWS's request throttling (token buckets); a JSON object there overrides some buckets, e.g.
+// '{"reads":{"burst":10,"perSecond":5}}'.
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { EcsEmulator } from './emulator';
 import { createEcsRequestHandler } from './http';
+import { type RateLimitOptions, resolveRateLimits } from './rate-limits';
 
 const port = Number(process.env.STEWARD_AWS_PORT ?? 4566);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -13,8 +16,30 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const stateFile = join(process.env.STEWARD_DATA_DIR ?? '.steward', 'ecs-state.json');
 
+const readRateLimits = (raw: string | undefined): RateLimitOptions => {
+  const value = raw?.trim() ?? '';
+  if (value === '' || value === '0' || value.toLowerCase() === 'false') return false;
+  if (value === '1' || value.toLowerCase() === 'true') return true;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new Error('not a JSON object');
+    }
+    // Validates bucket names and numbers now, so a typo fails at start rather than silently.
+    resolveRateLimits(parsed as RateLimitOptions);
+    return parsed as RateLimitOptions;
+  } catch (error) {
+    console.error(
+      `STEWARD_ECS_RATE_LIMITS must be 1, 0 or a JSON object of buckets: ${String(error)}`,
+    );
+    process.exit(2);
+  }
+};
+const rateLimits = readRateLimits(process.env.STEWARD_ECS_RATE_LIMITS);
+
 const emulator = new EcsEmulator({
   stateFile,
+  rateLimits,
   emit: (event) => {
     process.stdout.write(`${JSON.stringify(event)}\n`);
   },
@@ -29,7 +54,10 @@ server.on('error', (error) => {
 server.listen(port, '127.0.0.1', () => {
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
-  console.log(`ECS emulator listening on http://127.0.0.1:${actual} (state: ${stateFile})`);
+  const limits = rateLimits === false ? 'off' : 'on';
+  console.log(
+    `ECS emulator listening on http://127.0.0.1:${actual} (state: ${stateFile}, rate limits: ${limits})`,
+  );
 });
 
 let stopping = false;

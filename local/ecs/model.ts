@@ -69,6 +69,16 @@ export type StoredTaskDefinition = {
 
 export type ContainerStatus = 'PENDING' | 'RUNNING' | 'STOPPED';
 
+/** Simulated behaviour of a container, from its `steward.emulator/*` docker labels. */
+export type ContainerWorkload = {
+  /** The container exits this long (emulator clock) after the task reaches RUNNING. */
+  exitAfterMs?: number;
+  /** Exit code of that exit. */
+  exitCode: number;
+  /** The container never starts; the task stops with TaskFailedToStart and this reason. */
+  failToStart?: string;
+};
+
 export type StoredContainer = {
   containerArn: string;
   name: string;
@@ -84,6 +94,8 @@ export type StoredContainer = {
   /** Effective environment after overrides; not part of the Container shape, kept for runners. */
   environment: KeyValuePair[];
   command?: string[];
+  /** Simulated behaviour declared in the task definition's docker labels. */
+  workload?: ContainerWorkload;
 };
 
 export type StoredAttachment = {

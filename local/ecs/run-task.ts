@@ -1,6 +1,12 @@
 import { readCapacityProviderStrategy, spreadOverStrategy } from './clusters';
 import { clientError, EcsApiError, EcsErrorType, invalidParameter } from './errors';
-import { LAUNCH_TYPES, LaunchType, type StoredCluster, type StoredTaskDefinition } from './model';
+import {
+  type ContainerWorkload,
+  LAUNCH_TYPES,
+  LaunchType,
+  type StoredCluster,
+  type StoredTaskDefinition,
+} from './model';
 import type { TaskDefinitionRegistry } from './task-definitions';
 import {
   checkStartedBy,
@@ -13,6 +19,7 @@ import {
   readTags,
   type Tag,
 } from './validation';
+import { readWorkload } from './workload';
 
 const MAX_COUNT = 10;
 const MAX_OVERRIDES_CHARS = 8192;
@@ -29,6 +36,7 @@ export type ContainerPlan = {
   memoryReservation?: string;
   environment: KeyValuePair[];
   command?: string[];
+  workload?: ContainerWorkload;
 };
 
 /** Everything RunTask needs to create its tasks, validated. */
@@ -287,6 +295,10 @@ export const planRunTask = (o: {
     const command = override?.command ?? (d.command as string[] | undefined);
     const memoryValue = optionalString(d.memory);
     const reservation = optionalString(d.memoryReservation);
+    const workload = readWorkload({
+      container: name,
+      labels: d.dockerLabels as Record<string, unknown> | undefined,
+    });
     return {
       name,
       image: String(d.image),
@@ -299,6 +311,7 @@ export const planRunTask = (o: {
         override: override?.environment,
       }),
       ...(command ? { command: [...command] } : {}),
+      ...(workload === undefined ? {} : { workload }),
     };
   });
 

@@ -9,26 +9,54 @@ import {
 // The task lifecycle as data. A task moves only through rows of TRANSITIONS; the emulator's
 // scheduler asks `nextTransition` what is due, waits `delayMs`, then `applyTransition`s it. Every
 // applied transition and every accepted request (stop, container exit) is one state change:
-// version + 1 and one event. New behaviour (load balancer ACTIVATING/DEACTIVATING, start failures,
-// Spot interruption, a time scale) is a new row, a new `when`, or a new request function here.
+// version + 1 and one event. New behaviour (load balancer ACTIVATING/DEACTIVATING, Spot
+// interruption, a time scale) is a new row, a new `when`, or a new request function here. A row
+// without `to` is a change inside the current status (a container exits, a start fails): its
+// `effect` runs and the task keeps its lastStatus.
 
 /** Exit code of a container stopped by `docker stop` that exits on SIGTERM (128 + 15). */
 export const SIGTERM_EXIT_CODE = 143;
 
-export type DelayContext = { task: StoredTask; stepDelayMs: number };
+/** What a row's delay may depend on; `now` is the emulator clock when the step is planned. */
+export type DelayContext = { task: StoredTask; stepDelayMs: number; now: number };
 
+/** What entering a status or a row's effect works on. */
+export type EnterContext = { task: StoredTask; now: number };
+
+/** One row of the lifecycle table. */
 export type Transition = {
   name: string;
   from: readonly TaskStatus[];
-  to: TaskStatus;
+  /** The status entered; absent when the change stays inside the current status. */
+  to?: TaskStatus;
   when: (task: StoredTask) => boolean;
   delayMs: (ctx: DelayContext) => number;
+  /** Runs after entering `to` (if any), before the version bump. */
+  effect?: (ctx: EnterContext) => void;
 };
 
 const wantsRunning = (task: StoredTask): boolean => task.desiredStatus === DesiredStatus.Running;
 const wantsStopped = (task: StoredTask): boolean => task.desiredStatus === DesiredStatus.Stopped;
 const usesEni = (task: StoredTask): boolean => task.networkMode === 'awsvpc';
 const oneStep = (ctx: DelayContext): number => ctx.stepDelayMs;
+
+const failsToStart = (task: StoredTask): boolean =>
+  task.containers.some((c) => c.workload?.failToStart !== undefined);
+
+/** The running container whose simulated exit is due first, and when (emulator clock). */
+const nextContainerExit = (
+  task: StoredTask,
+): { container: StoredContainer; dueAt: number } | undefined => {
+  if (task.startedAt === undefined) return undefined;
+  let next: { container: StoredContainer; dueAt: number } | undefined;
+  for (const container of task.containers) {
+    const after = container.workload?.exitAfterMs;
+    if (container.lastStatus !== 'RUNNING' || after === undefined) continue;
+    const dueAt = task.startedAt + after;
+    if (!next || dueAt < next.dueAt) next = { container, dueAt };
+  }
+  return next;
+};
 
 /** Ordered: the first row whose `from` and `when` match is the next transition. */
 export const TRANSITIONS: readonly Transition[] = [
@@ -40,11 +68,37 @@ export const TRANSITIONS: readonly Transition[] = [
     delayMs: oneStep,
   },
   {
+    // A declared start failure (e.g. an image that cannot be pulled) ends the task in PENDING:
+    // the stop request is its own change, then the stop rows below take it to STOPPED.
+    name: 'failed-to-start',
+    from: [TaskStatus.Pending],
+    when: (t) => wantsRunning(t) && failsToStart(t),
+    delayMs: oneStep,
+    effect: ({ task, now }) => failStart({ task, now }),
+  },
+  {
     name: 'started',
     from: [TaskStatus.Pending],
     to: TaskStatus.Running,
     when: wantsRunning,
     delayMs: oneStep,
+  },
+  {
+    // A simulated workload exits on its own, timed from when the task reached RUNNING.
+    name: 'container-exited',
+    from: [TaskStatus.Running],
+    when: (t) => wantsRunning(t) && nextContainerExit(t) !== undefined,
+    delayMs: ({ task, now }) => Math.max(0, (nextContainerExit(task)?.dueAt ?? now) - now),
+    effect: ({ task, now }) => {
+      const due = nextContainerExit(task);
+      if (!due) return;
+      containerExits({
+        task,
+        now,
+        container: due.container,
+        exitCode: due.container.workload?.exitCode ?? 1,
+      });
+    },
   },
   {
     // Stopped before an ENI was attached: release it; nothing ran, so no STOPPING.
@@ -94,8 +148,6 @@ export const TRANSITIONS: readonly Transition[] = [
 /** The transition due next for a task, or undefined when it is settled (RUNNING or STOPPED). */
 export const nextTransition = (task: StoredTask): Transition | undefined =>
   TRANSITIONS.find((t) => t.from.includes(task.lastStatus) && t.when(task));
-
-type EnterContext = { task: StoredTask; now: number };
 
 const stopContainers = (ctx: EnterContext): void => {
   for (const c of ctx.task.containers) {
@@ -151,19 +203,70 @@ const bump = (o: { task: StoredTask; now: number }): void => {
   o.task.updatedAt = o.now;
 };
 
-/** Moves a task along one transition: new lastStatus, entry effects, version + 1. */
+/** Moves a task along one transition: new lastStatus, entry effects, the row's effect, version + 1. */
 export const applyTransition = (o: {
   task: StoredTask;
   transition: Transition;
   now: number;
 }): void => {
-  o.task.lastStatus = o.transition.to;
-  ENTER[o.transition.to]({ task: o.task, now: o.now });
+  const { to, effect } = o.transition;
+  if (to !== undefined) {
+    o.task.lastStatus = to;
+    ENTER[to]({ task: o.task, now: o.now });
+  }
+  effect?.({ task: o.task, now: o.now });
   bump(o);
 };
 
 export const DEFAULT_USER_STOP_REASON = 'Task stopped by user';
 export const ESSENTIAL_CONTAINER_EXITED_REASON = 'Essential container in task exited';
+
+// The stop request itself, shared by StopTask, container exits and start failures; no bump, so
+// each caller's single state change bumps the version once.
+const markStopRequested = (o: {
+  task: StoredTask;
+  now: number;
+  stopCode: StopCode;
+  reason: string;
+}): void => {
+  o.task.desiredStatus = DesiredStatus.Stopped;
+  o.task.stopCode = o.stopCode;
+  o.task.stoppedReason = o.reason;
+  o.task.stoppingAt = o.now;
+};
+
+const failStart = (o: EnterContext): void => {
+  let reason: string | undefined;
+  for (const c of o.task.containers) {
+    const failure = c.workload?.failToStart;
+    if (failure === undefined) continue;
+    c.reason = failure;
+    reason ??= failure;
+  }
+  markStopRequested({ ...o, stopCode: StopCode.TaskFailedToStart, reason: reason ?? '' });
+};
+
+// One container exits: it alone stops, unless it is essential, which asks the whole task to stop.
+const containerExits = (o: {
+  task: StoredTask;
+  now: number;
+  container: StoredContainer;
+  exitCode: number;
+  reason?: string;
+}): void => {
+  const { container } = o;
+  container.lastStatus = 'STOPPED';
+  container.exitCode = o.exitCode;
+  if (o.reason !== undefined) container.reason = o.reason;
+  if (container.essential) {
+    markStopRequested({
+      task: o.task,
+      now: o.now,
+      stopCode: StopCode.EssentialContainerExited,
+      reason: ESSENTIAL_CONTAINER_EXITED_REASON,
+    });
+  }
+};
 
 /**
  * Sets desiredStatus STOPPED with a stop code and reason. Returns false (no state change) when the
@@ -179,19 +282,17 @@ export const requestStop = (o: {
   if (task.desiredStatus === DesiredStatus.Stopped || task.lastStatus === TaskStatus.Stopped) {
     return false;
   }
-  task.desiredStatus = DesiredStatus.Stopped;
-  task.stopCode = o.stopCode;
-  task.stoppedReason = o.reason;
-  task.stoppingAt = o.now;
+  markStopRequested(o);
   bump(o);
   return true;
 };
 
 /**
- * An essential container exits on its own: the container is STOPPED with its exit code and the
- * task is asked to stop with EssentialContainerExited. Returns false if the task is not running.
+ * A container exits on its own with `exitCode`: it becomes STOPPED; if it is essential the task is
+ * asked to stop with EssentialContainerExited. Returns false (no change) if the task is not
+ * running or the container has already stopped.
  */
-export const exitEssentialContainer = (o: {
+export const exitContainer = (o: {
   task: StoredTask;
   now: number;
   container: StoredContainer;
@@ -199,16 +300,14 @@ export const exitEssentialContainer = (o: {
   reason?: string;
 }): boolean => {
   const { task, container } = o;
-  if (task.lastStatus !== TaskStatus.Running || task.desiredStatus !== DesiredStatus.Running) {
+  if (
+    task.lastStatus !== TaskStatus.Running ||
+    task.desiredStatus !== DesiredStatus.Running ||
+    container.lastStatus !== 'RUNNING'
+  ) {
     return false;
   }
-  container.lastStatus = 'STOPPED';
-  container.exitCode = o.exitCode;
-  if (o.reason !== undefined) container.reason = o.reason;
-  task.desiredStatus = DesiredStatus.Stopped;
-  task.stopCode = StopCode.EssentialContainerExited;
-  task.stoppedReason = ESSENTIAL_CONTAINER_EXITED_REASON;
-  task.stoppingAt = o.now;
+  containerExits(o);
   bump(o);
   return true;
 };

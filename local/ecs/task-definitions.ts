@@ -1,4 +1,4 @@
-import { clientError, invalidParameter } from './errors';
+import { clientError, invalidParameter, serializationError } from './errors';
 import { type ArnContext, arnResource, arns, type StoredTaskDefinition } from './model';
 import { paginate } from './pagination';
 import {
@@ -10,6 +10,7 @@ import {
   readTags,
   type Tag,
 } from './validation';
+import { readWorkload } from './workload';
 
 const NETWORK_MODES = ['bridge', 'host', 'awsvpc', 'none'] as const;
 const COMPATIBILITIES = ['EC2', 'FARGATE', 'EXTERNAL', 'MANAGED_INSTANCES'] as const;
@@ -251,6 +252,17 @@ export class TaskDefinitionRegistry {
     return value;
   }
 
+  private readDockerLabels(c: RequestReader): Record<string, unknown> | undefined {
+    const labels = c.object('dockerLabels')?.snapshot();
+    if (labels === undefined) return undefined;
+    for (const [key, value] of Object.entries(labels)) {
+      if (typeof value !== 'string') {
+        throw serializationError(`${c.name('dockerLabels')}.${key} must be a string.`);
+      }
+    }
+    return labels;
+  }
+
   private readContainers(o: {
     containers: RequestReader[];
     taskMemory: number | undefined;
@@ -280,6 +292,7 @@ export class TaskDefinitionRegistry {
       c.boolean('essential');
       c.objectList('environment');
       c.stringList('command');
+      readWorkload({ container: name, labels: this.readDockerLabels(c) });
       // Defaults ECS fills in on every container definition.
       const def = jsonClone(c.snapshot());
       def.cpu ??= 0;
