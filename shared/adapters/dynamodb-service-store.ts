@@ -22,6 +22,7 @@ import {
 import { mapLimit } from '../core/concurrency';
 import { ValidationError } from '../core/errors';
 import type { Expectation, ServiceRecord, ServiceSpec, TaskRecord } from '../core/model';
+import type { LaunchFailure } from '../core/restart';
 import type {
   Page,
   ServiceEvent,
@@ -101,6 +102,7 @@ export function makeDynamoDbServiceStore(options: {
         deleting: false,
         expectations: {},
         pendingStops: {},
+        launchFailures: [],
         status: {
           phase: 'ACTIVE',
           desiredCount: spec.desiredCount,
@@ -108,6 +110,7 @@ export function makeDynamoDbServiceStore(options: {
           pendingCount: 0,
           observedGeneration: 0,
           steady: false,
+          conditions: [],
         },
         createdAt: now,
         updatedAt: now,
@@ -224,10 +227,14 @@ export function makeDynamoDbServiceStore(options: {
       }
     },
 
-    async claim({ serviceName, expectedVersion, add, forget, stops }) {
-      const names: Record<string, string> = {};
-      const values: Record<string, unknown> = { ':ev': expectedVersion, ':one': 1 };
-      const sets = ['stateVersion = stateVersion + :one'];
+    async claim({ serviceName, expectedVersion, add, forget, stops, forgetStops, status }) {
+      const names: Record<string, string> = { '#status': 'status' };
+      const values: Record<string, unknown> = {
+        ':ev': expectedVersion,
+        ':one': 1,
+        ':status': status,
+      };
+      const sets = ['stateVersion = stateVersion + :one', '#status = :status'];
       add.forEach((e, i) => {
         names[`#a${i}`] = e.token;
         values[`:a${i}`] = e;
@@ -238,10 +245,16 @@ export function makeDynamoDbServiceStore(options: {
         values[`:s${i}`] = s.at;
         sets.push(`pendingStops.#s${i} = :s${i}`);
       });
-      const removes = forget.map((token, i) => {
-        names[`#r${i}`] = token;
-        return `expectations.#r${i}`;
-      });
+      const removes = [
+        ...forget.map((token, i) => {
+          names[`#r${i}`] = token;
+          return `expectations.#r${i}`;
+        }),
+        ...forgetStops.map((id, i) => {
+          names[`#p${i}`] = id;
+          return `pendingStops.#p${i}`;
+        }),
+      ];
       try {
         await doc.send(
           new UpdateCommand({
@@ -250,7 +263,7 @@ export function makeDynamoDbServiceStore(options: {
             UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
             // The optimistic lock: only the reconcile that read this version may act on it.
             ConditionExpression: 'stateVersion = :ev',
-            ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+            ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
           }),
         );
@@ -284,34 +297,7 @@ export function makeDynamoDbServiceStore(options: {
       }
     },
 
-    async recordLaunch({ serviceName, task, slot, launchToken, generation }) {
-      // Ownership fields are always set; state fields only if no observation got there first, so
-      // this write and recordObservation commute.
-      const ownership = {
-        slot,
-        launchToken,
-        generation,
-        taskArn: task.taskArn,
-        taskId: task.taskId,
-      };
-      const owned = assignments(ownership);
-      const { taskArn: _a, taskId: _i, ...observed } = taskAttributes(task);
-      const state = assignments(observed, 'k');
-      const ifAbsent = Object.keys(state.names).map(
-        (n) => `${n} = if_not_exists(${n}, :${n.slice(1)})`,
-      );
-      await doc.send(
-        new UpdateCommand({
-          TableName,
-          Key: { PK: servicePk(serviceName), SK: `${TASK_PREFIX}${task.taskId}` },
-          UpdateExpression: `SET ${[...owned.sets, ...ifAbsent].join(', ')}`,
-          ExpressionAttributeNames: { ...owned.names, ...state.names },
-          ExpressionAttributeValues: { ...owned.values, ...state.values },
-        }),
-      );
-    },
-
-    async settle({ serviceName, expectedVersion, forget, forgetStops, status }) {
+    async settle({ serviceName, expectedVersion, forget, forgetStops, status, launchFailures }) {
       const names: Record<string, string> = { '#status': 'status' };
       const removes = [
         ...forget.map((token, i) => {
@@ -329,11 +315,16 @@ export function makeDynamoDbServiceStore(options: {
           new UpdateCommand({
             TableName,
             Key: { PK: servicePk(serviceName), SK: SPEC },
-            UpdateExpression: `SET #status = :status, stateVersion = stateVersion + :one${remove}`,
+            UpdateExpression: `SET #status = :status, stateVersion = stateVersion + :one${launchFailures ? ', launchFailures = :lf' : ''}${remove}`,
             // A newer reconcile owns the status; ours would be older news.
             ConditionExpression: 'stateVersion = :ev',
             ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ':status': status, ':ev': expectedVersion, ':one': 1 },
+            ExpressionAttributeValues: {
+              ':status': status,
+              ':ev': expectedVersion,
+              ':one': 1,
+              ...(launchFailures ? { ':lf': launchFailures } : {}),
+            },
           }),
         );
         return OK;
@@ -529,6 +520,7 @@ function nextEventSeq(): number {
 }
 
 function toServiceRecord(item: Record<string, unknown>): ServiceRecord {
+  const status = item.status as ServiceRecord['status'];
   return {
     spec: item.spec as ServiceSpec,
     generation: Number(item.generation),
@@ -536,7 +528,8 @@ function toServiceRecord(item: Record<string, unknown>): ServiceRecord {
     deleting: item.deleting === true,
     expectations: (item.expectations ?? {}) as Record<string, Expectation>,
     pendingStops: (item.pendingStops ?? {}) as Record<string, number>,
-    status: item.status as ServiceRecord['status'],
+    launchFailures: (item.launchFailures ?? []) as LaunchFailure[],
+    status: { ...status, conditions: status.conditions ?? [] },
     createdAt: String(item.createdAt),
     updatedAt: String(item.updatedAt),
   };

@@ -14,7 +14,7 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { dropUndefined } from '../core/events';
-import { type TaskRecord, type TaskStatus, taskIdOf } from '../core/model';
+import { LaunchEnv, launchInfoOf, type TaskRecord, type TaskStatus, taskIdOf } from '../core/model';
 import type { EcsCluster, LaunchRequest, LaunchResult } from '../ports/ecs-cluster';
 
 /** ECS answers these when the request itself is wrong; retrying the same request cannot help. */
@@ -72,7 +72,10 @@ export function makeEcsSdkCluster(options: { client: ECSClient; now?: () => numb
             overrides: {
               containerOverrides: names.map((name) => ({
                 name,
-                environment: [{ name: 'STEWARD_TASK_INDEX', value: String(request.slot) }],
+                environment: [
+                  { name: LaunchEnv.TASK_INDEX, value: String(request.slot) },
+                  { name: LaunchEnv.LAUNCH_TOKEN, value: request.clientToken },
+                ],
               })),
             },
           }),
@@ -153,9 +156,7 @@ export function toTaskRecord(task: Task): TaskRecord {
     stoppedAt: iso(task.stoppedAt),
     stopCode: task.stopCode,
     stoppedReason: task.stoppedReason,
-    slot: undefined,
-    launchToken: undefined,
-    generation: undefined,
     updatedAt: undefined,
+    ...launchInfoOf(task.overrides),
   });
 }

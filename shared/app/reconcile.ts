@@ -3,11 +3,15 @@
  * idempotent: any number of concurrent or repeated runs converge on the same state, and no slot is
  * launched twice because every launch is claimed (a conditional write) before RunTask is called, with
  * a clientToken that makes a repeated RunTask return the same task.
+ *
+ * The RunTask answer needs no write: the task carries its slot and launch token in its environment,
+ * so the task's own events (or resync) tie it to its expectation. A replacement costs one claim.
  */
 import { mapLimit } from '../core/concurrency';
 import type { Expectation, ServiceRecord } from '../core/model';
 import { startedByFor } from '../core/model';
-import { needsClaim, type Plan, plan } from '../core/plan';
+import { needsClaim, needsSettle, type Plan, plan } from '../core/plan';
+import type { LaunchFailure } from '../core/restart';
 import type { EcsCluster, LaunchResult } from '../ports/ecs-cluster';
 import type { ServiceStore } from '../ports/service-store';
 
@@ -25,6 +29,8 @@ export type ReconcileResult = {
 const MAX_ATTEMPTS = 5;
 /** RunTask calls in flight at once for one service (each launches one slot). */
 const LAUNCH_CONCURRENCY = 10;
+/** Launch failures remembered for the restart policy (more than any sensible give-up count). */
+const LAUNCH_FAILURES_KEPT = 50;
 
 /** Brings one service towards its spec. Throws only on transient infrastructure errors. */
 export async function reconcile(
@@ -53,123 +59,106 @@ export async function reconcile(
       if (removed.reason === 'not-found') return { ...base, outcome: 'missing' };
       continue;
     }
-    if (needsClaim(p)) {
-      const claimed = await deps.store.claim({
-        serviceName,
-        expectedVersion: version,
-        add: p.launches,
-        forget: p.forget.map((f) => f.token),
-        stops: p.stops.map((s) => ({ taskId: s.taskId, at: now })),
-      });
-      if (!claimed.ok) {
-        if (claimed.reason === 'not-found') return { ...base, outcome: 'missing' };
+    // One conditional write decides: new launches and stops (the claim), or just the status.
+    if (needsClaim(p) || needsSettle(p, service.status)) {
+      const written = needsClaim(p)
+        ? await deps.store.claim({
+            serviceName,
+            expectedVersion: version,
+            add: p.launches,
+            forget: p.forget.map((f) => f.token),
+            stops: p.stops.map((s) => ({ taskId: s.taskId, at: now })),
+            forgetStops: p.forgetStops,
+            status: p.status,
+          })
+        : await deps.store.settle({
+            serviceName,
+            expectedVersion: version,
+            forget: [],
+            forgetStops: p.forgetStops,
+            status: p.status,
+          });
+      if (!written.ok) {
+        if (written.reason === 'not-found') return { ...base, outcome: 'missing' };
         continue; // another reconcile moved the state: read it again and plan anew
       }
       version += 1;
+      // Said by the reconcile whose write won, so each is said once.
+      if (p.messages.length > 0) await appendEvents(deps, serviceName, p.messages);
     }
-    const acted = await act({ deps, service, plan: p, version });
-    // Nothing was done but the status lost to a newer reconcile: look again, it may need ours.
-    if (acted.statusLost && acted.result.outcome === 'converged') continue;
-    return { ...base, ...acted.result };
+    return { ...base, ...(await act({ deps, service, plan: p, version })) };
   }
   return { ...base, outcome: 'contended' };
 }
 
-type Acted = {
-  /** The status write lost to a newer reconcile. */
-  statusLost: boolean;
-  result: Pick<ReconcileResult, 'outcome' | 'launched' | 'stopped' | 'failedLaunches'>;
-};
-
-/** Launches and stops what the plan says, records the outcome, and writes the status and events. */
+/** Launches and stops what the plan says; records what ECS refused. */
 async function act(options: {
   deps: ReconcileDeps;
   service: ServiceRecord;
   plan: Plan;
   version: number;
-}): Promise<Acted> {
+}): Promise<Pick<ReconcileResult, 'outcome' | 'launched' | 'stopped' | 'failedLaunches'>> {
   const { deps, service, plan: p, version } = options;
   const { spec } = service;
   const name = spec.serviceName;
+  const retried = new Set(p.retries.map((e) => e.token));
 
   const toLaunch = [...p.retries, ...p.launches];
   const outcomes = await mapLimit(toLaunch, LAUNCH_CONCURRENCY, (e) => launch(deps, service, e));
-  const started: string[] = [];
-  const failures: string[] = [];
+  const failed: { token: string; reason: string }[] = [];
+  let launched = 0;
   for (const [i, outcome] of outcomes.entries()) {
     const e = toLaunch[i] as Expectation;
-    if (outcome.ok) {
-      // Record the task (with its slot) before forgetting the expectation, so a concurrent plan
-      // always sees one or the other and never finds the slot free.
-      await deps.store.recordLaunch({
-        serviceName: name,
-        task: outcome.task,
-        slot: e.slot,
-        launchToken: e.token,
-        generation: e.generation,
-      });
-      started.push(outcome.task.taskId);
-    } else {
-      failures.push(outcome.reason);
+    if (!outcome.ok) {
+      failed.push({ token: e.token, reason: outcome.reason });
+      continue;
     }
+    launched += 1;
+    // A retried launch is one whose claimer died; its task may have missed its events. Record it
+    // now (version-guarded, so an event that got there first wins).
+    if (retried.has(e.token))
+      await deps.store.recordObservation({ serviceName: name, task: outcome.task });
   }
-  for (const s of p.stops)
+  const stops = [...p.stops, ...p.stopRetries];
+  for (const s of stops)
     await deps.ecs.stop({ cluster: spec.cluster, taskArn: s.taskArn, reason: s.reason });
 
-  const messages: string[] = [];
-  if (started.length > 0)
-    messages.push(
-      `(service ${name}) has started ${started.length} tasks: ${started.map((id) => `(task ${id})`).join(' ')}.`,
-    );
-  if (p.stops.length > 0)
-    messages.push(
-      `(service ${name}) has stopped ${p.stops.length} running tasks: ${p.stops.map((s) => `(task ${s.taskId})`).join(' ')}.`,
-    );
-  for (const reason of new Set(failures))
-    messages.push(`(service ${name}) is unable to start tasks: ${reason}`);
-  const expired = p.forget.filter((f) => f.expired).length;
-  if (expired > 0)
-    messages.push(
-      `(service ${name}) did not see ${expired} launched tasks appear within 5 minutes; launching again.`,
-    );
-
-  const status = {
-    ...p.status,
-    pendingCount: Math.max(0, p.status.pendingCount - failures.length),
-  };
-  const settled = toLaunch.map((e) => e.token);
-  const changed = JSON.stringify(status) !== JSON.stringify(service.status);
-  let statusLost = false;
-  if (changed || settled.length > 0 || p.forgetStops.length > 0) {
-    const written = await deps.store.settle({
+  if (failed.length > 0) {
+    const now = deps.clock();
+    const failures: LaunchFailure[] = failed.map((f) => ({ at: now, reason: f.reason }));
+    await deps.store.settle({
       serviceName: name,
       expectedVersion: version,
-      forget: settled,
-      forgetStops: p.forgetStops,
-      status,
+      forget: failed.map((f) => f.token),
+      forgetStops: [],
+      status: {
+        ...p.status,
+        pendingCount: Math.max(0, p.status.pendingCount - failed.length),
+        steady: false,
+      },
+      launchFailures: [...service.launchFailures, ...failures].slice(-LAUNCH_FAILURES_KEPT),
     });
-    statusLost = !written.ok;
-    // A transition is announced only by the reconcile whose status write won, so it is said once.
-    if (written.ok && status.steady && !service.status.steady)
-      messages.push(`(service ${name}) has reached a steady state.`);
+    const reasons = [...new Set(failed.map((f) => f.reason))];
+    await appendEvents(
+      deps,
+      name,
+      reasons.map((r) => `(service ${name}) is unable to start tasks: ${r}`),
+    );
   }
-  if (messages.length > 0) {
-    await deps.store.appendEvents({
-      serviceName: name,
-      messages,
-      now: new Date(deps.clock()).toISOString(),
-    });
-  }
-  const actedOnEcs = toLaunch.length > 0 || p.stops.length > 0;
   return {
-    statusLost,
-    result: {
-      outcome: actedOnEcs ? 'acted' : 'converged',
-      launched: started.length,
-      stopped: p.stops.length,
-      failedLaunches: failures,
-    },
+    outcome: toLaunch.length > 0 || stops.length > 0 ? 'acted' : 'converged',
+    launched,
+    stopped: stops.length,
+    failedLaunches: failed.map((f) => f.reason),
   };
+}
+
+function appendEvents(deps: ReconcileDeps, serviceName: string, messages: string[]): Promise<void> {
+  return deps.store.appendEvents({
+    serviceName,
+    messages,
+    now: new Date(deps.clock()).toISOString(),
+  });
 }
 
 function launch(

@@ -4,7 +4,7 @@
  * tolerated, as ECS asks ("make sure that your application is prepared to handle unknown properties").
  */
 import { z } from 'zod';
-import { ownerOf, type TaskRecord, TaskStatus, taskIdOf } from './model';
+import { launchInfoOf, ownerOf, type TaskRecord, TaskStatus, taskIdOf } from './model';
 import { parseOrThrow, serviceNameSchema } from './schemas';
 
 export const TASK_STATE_CHANGE = 'ECS Task State Change';
@@ -30,6 +30,8 @@ const taskDetailSchema = z.object({
   updatedAt: isoTime.optional(),
   stopCode: z.string().optional(),
   stoppedReason: z.string().optional(),
+  // Where Steward's slot and launch token travel; shape checked loosely, read by launchInfoOf.
+  overrides: z.unknown().optional(),
 });
 
 const taskStateChangeSchema = z.object({
@@ -92,6 +94,7 @@ export function parseControllerEvent(event: unknown): ControllerEvent {
         stopCode: d.stopCode,
         stoppedReason: d.stoppedReason,
         updatedAt: d.updatedAt,
+        ...launchInfoOf(d.overrides),
       }),
     },
   };

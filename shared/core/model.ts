@@ -31,6 +31,8 @@ export type AwsVpcConfiguration = {
 
 export type NetworkConfiguration = { awsvpcConfiguration: AwsVpcConfiguration };
 
+import type { LaunchFailure, RestartPolicy } from './restart';
+
 export type DeploymentConfiguration = {
   minimumHealthyPercent: number;
   maximumPercent: number;
@@ -45,6 +47,8 @@ export type ServiceSpec = {
   launchType?: LaunchType;
   networkConfiguration?: NetworkConfiguration;
   deploymentConfiguration: DeploymentConfiguration;
+  /** Steward's own: backoff and give-up for failing tasks (defaults when absent). */
+  restartPolicy?: RestartPolicy;
 };
 
 /** A launch Steward has decided on and written down before calling RunTask (DESIGN.md, Claim). */
@@ -60,6 +64,22 @@ export type Expectation = {
 
 export type ServicePhase = 'ACTIVE' | 'DRAINING';
 
+export const ConditionType = {
+  Steady: 'Steady',
+  Progressing: 'Progressing',
+  BackingOff: 'BackingOff',
+  Failed: 'Failed',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+/** A condition that holds now, with a message a person can act on. */
+export type Condition = {
+  type: ConditionType;
+  message: string;
+  /** BackingOff: when the next launch may go (ISO time). */
+  until?: string;
+};
+
 export type ServiceStatus = {
   phase: ServicePhase;
   desiredCount: number;
@@ -67,6 +87,7 @@ export type ServiceStatus = {
   pendingCount: number;
   observedGeneration: number;
   steady: boolean;
+  conditions: Condition[];
 };
 
 /** What is stored for one service: spec plus the controller's own bookkeeping. */
@@ -80,6 +101,8 @@ export type ServiceRecord = {
   expectations: Record<string, Expectation>;
   /** Task ids Steward asked ECS to stop, with the epoch ms of the request. */
   pendingStops: Record<string, number>;
+  /** Recent launches ECS refused (newest last, bounded): they count towards the restart policy. */
+  launchFailures: LaunchFailure[];
   status: ServiceStatus;
   createdAt: string;
   updatedAt: string;
@@ -126,6 +149,39 @@ export function ownerOf(startedBy: string | undefined): string | undefined {
   const name = startedBy.slice(STARTED_BY_PREFIX.length);
   // `steward/a/b` or `steward/` were not written by Steward: not ours.
   return SERVICE_NAME.test(name) ? name : undefined;
+}
+
+/** Environment variables Steward sets in every container of a task it launches. */
+export const LaunchEnv = {
+  /** The task's slot (stable replica index), for the application and for Steward. */
+  TASK_INDEX: 'STEWARD_TASK_INDEX',
+  /** The RunTask clientToken of the launch, so a task can be tied to its expectation. */
+  LAUNCH_TOKEN: 'STEWARD_LAUNCH_TOKEN',
+} as const;
+
+/**
+ * The slot and launch token a task was launched with, read from its container overrides (ECS puts
+ * them in every task event and DescribeTasks answer), or nothing for a task not launched by Steward.
+ */
+export function launchInfoOf(overrides: unknown): { slot?: number; launchToken?: string } {
+  const containers = (overrides as { containerOverrides?: unknown } | null | undefined)
+    ?.containerOverrides;
+  if (!Array.isArray(containers)) return {};
+  for (const c of containers) {
+    const env = (c as { environment?: unknown } | null)?.environment;
+    if (!Array.isArray(env)) continue;
+    const value = (name: string) =>
+      (env as { name?: unknown; value?: unknown }[]).find((e) => e?.name === name)?.value;
+    const index = value(LaunchEnv.TASK_INDEX);
+    const token = value(LaunchEnv.LAUNCH_TOKEN);
+    const slot = typeof index === 'string' && /^\d{1,6}$/.test(index) ? Number(index) : undefined;
+    if (slot === undefined && typeof token !== 'string') continue;
+    return {
+      ...(slot !== undefined ? { slot } : {}),
+      ...(typeof token === 'string' ? { launchToken: token } : {}),
+    };
+  }
+  return {};
 }
 
 /** The task id is the last path segment of its ARN (old and new ARN formats alike). */

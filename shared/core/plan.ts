@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  type Condition,
+  ConditionType,
   type Expectation,
   isLive,
   type ServiceRecord,
@@ -13,6 +15,12 @@ import {
   type TaskRecord,
   TaskStatus,
 } from './model';
+import {
+  DEFAULT_RESTART_POLICY,
+  failureStreak,
+  type RestartDecision,
+  restartDecision,
+} from './restart';
 
 /** How long a written-down launch may stay unseen before it counts as a failed launch. */
 export const EXPECTATION_TTL_MS = 5 * 60_000;
@@ -32,8 +40,12 @@ export type Plan = {
   /** Expectations to forget: fulfilled (their task is recorded) or expired. */
   forget: { token: string; expired: boolean }[];
   stops: StopAction[];
+  /** Stops requested earlier that ECS has not acknowledged (the requester died): issue again. */
+  stopRetries: StopAction[];
   /** Stop requests that are done (the task stopped or is gone): drop them from the record. */
   forgetStops: string[];
+  /** Service events for what changed, said once (when it changes, not at every reconcile). */
+  messages: string[];
   status: ServiceStatus;
   /** The service is draining for deletion and nothing of it is left: remove it. */
   remove: boolean;
@@ -100,9 +112,24 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
   const liveCount = live.length + outstanding.length;
   const keepCount = keeping.length + outstanding.length;
 
+  // The restart policy may hold new launches back; a spec change (updatedAt) starts a new streak.
+  const policy = spec.restartPolicy ?? DEFAULT_RESTART_POLICY;
+  const since = Date.parse(service.updatedAt);
+  const streak = failureStreak({
+    tasks,
+    launchFailures: service.launchFailures,
+    since: Number.isFinite(since) ? since : 0,
+    now,
+    policy,
+  });
+  const decision: RestartDecision = service.deleting
+    ? { kind: 'go' }
+    : restartDecision({ streak, policy, now, seed: `${spec.serviceName}\n${service.generation}` });
+
   const free: number[] = [];
   for (let slot = 0; slot < desired; slot++) if (!occupied.has(slot)) free.push(slot);
-  const launches: Expectation[] = free.slice(0, Math.max(0, maxLive - liveCount)).map((slot) => ({
+  const room = decision.kind === 'go' ? Math.max(0, maxLive - liveCount) : 0;
+  const launches: Expectation[] = free.slice(0, room).map((slot) => ({
     token: launchToken({ serviceName: spec.serviceName, slot, stateVersion: service.stateVersion }),
     slot,
     generation: service.generation,
@@ -143,17 +170,52 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     live.length === desired &&
     keeping.length === desired &&
     keeping.every((t) => t.lastStatus === TaskStatus.RUNNING);
+  const stopRetries: StopAction[] = live
+    .filter((t) => {
+      const at = service.pendingStops[t.taskId];
+      return (
+        at !== undefined && t.desiredStatus !== 'STOPPED' && now - at >= EXPECTATION_RETRY_AFTER_MS
+      );
+    })
+    .map((t) => ({
+      taskArn: t.taskArn,
+      taskId: t.taskId,
+      reason: `Steward: stop of service ${spec.serviceName} task requested earlier`,
+    }));
   const liveIds = new Set(live.map((t) => t.taskId));
   const forgetStops = Object.keys(service.pendingStops)
     .filter((id) => !liveIds.has(id))
     .sort();
+
+  const conditions = conditionsOf({
+    decision,
+    steady,
+    runningCount,
+    pendingCount,
+    desired,
+    busy: launches.length + stops.length + outstanding.length + (live.length - keeping.length) > 0,
+  });
+  const started = tasks
+    .filter((t) => forget.some((f) => !f.expired && f.token === t.launchToken))
+    .map((t) => t.taskId)
+    .sort();
+  const messages = messagesOf({
+    name: spec.serviceName,
+    previous: service.status,
+    conditions,
+    steady,
+    started,
+    expired: forget.filter((f) => f.expired).length,
+  });
 
   return {
     launches,
     retries: outstanding.filter((e) => now - e.createdAt >= EXPECTATION_RETRY_AFTER_MS),
     forget,
     stops,
+    stopRetries,
     forgetStops,
+    messages,
     status: {
       phase: service.deleting ? 'DRAINING' : 'ACTIVE',
       desiredCount: desired,
@@ -161,14 +223,89 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
       pendingCount,
       observedGeneration: service.generation,
       steady,
+      conditions,
     },
     remove: service.deleting && live.length === 0 && outstanding.length === 0,
   };
 }
 
+function conditionsOf(o: {
+  decision: RestartDecision;
+  steady: boolean;
+  runningCount: number;
+  pendingCount: number;
+  desired: number;
+  busy: boolean;
+}): Condition[] {
+  const out: Condition[] = [];
+  const { decision } = o;
+  if (decision.kind === 'give-up') {
+    out.push({
+      type: ConditionType.Failed,
+      message: `Stopped starting tasks after ${decision.streak} consecutive failures (last: ${decision.reason}). Change the service to try again.`,
+    });
+  } else if (decision.kind === 'backoff') {
+    const until = new Date(decision.until).toISOString();
+    out.push({
+      type: ConditionType.BackingOff,
+      message: `${decision.streak} consecutive failures (last: ${decision.reason}); next attempt at ${until}.`,
+      until,
+    });
+  }
+  if (o.steady) {
+    out.push({
+      type: ConditionType.Steady,
+      message: `${o.runningCount} of ${o.desired} tasks running.`,
+    });
+  } else if (o.busy || o.pendingCount > 0) {
+    out.push({
+      type: ConditionType.Progressing,
+      message: `${o.runningCount} of ${o.desired} tasks running, ${o.pendingCount} pending.`,
+    });
+  }
+  return out;
+}
+
+/** The service events to record, each only when its condition appears or changes. */
+function messagesOf(o: {
+  name: string;
+  previous: ServiceStatus;
+  conditions: Condition[];
+  steady: boolean;
+  started: string[];
+  expired: number;
+}): string[] {
+  const out: string[] = [];
+  const before = new Map((o.previous.conditions ?? []).map((c) => [c.type, c.message]));
+  const svc = `(service ${o.name})`;
+  if (o.started.length > 0) {
+    out.push(
+      `${svc} has started ${o.started.length} tasks: ${o.started.map((id) => `(task ${id})`).join(' ')}.`,
+    );
+  }
+  if (o.expired > 0) {
+    out.push(
+      `${svc} did not see ${o.expired} launched tasks appear within 5 minutes; launching again.`,
+    );
+  }
+  for (const c of o.conditions) {
+    if (before.get(c.type) === c.message) continue;
+    if (c.type === ConditionType.BackingOff)
+      out.push(`${svc} is unable to consistently start tasks successfully: ${c.message}`);
+    if (c.type === ConditionType.Failed) out.push(`${svc} ${c.message}`);
+  }
+  if (o.steady && !o.previous.steady) out.push(`${svc} has reached a steady state.`);
+  return out;
+}
+
 /** True when acting on the plan changes something in ECS or in the claimed state. */
 export function needsClaim(p: Plan): boolean {
   return p.launches.length > 0 || p.stops.length > 0 || p.forget.length > 0;
+}
+
+/** True when the plan's status differs from the stored one, or stop requests are done: a write is due. */
+export function needsSettle(p: Plan, previous: ServiceStatus): boolean {
+  return p.forgetStops.length > 0 || JSON.stringify(p.status) !== JSON.stringify(previous);
 }
 
 function stopReason(service: ServiceRecord, task: TaskRecord): string {

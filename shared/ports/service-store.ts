@@ -5,6 +5,7 @@ import type {
   ServiceStatus,
   TaskRecord,
 } from '../core/model';
+import type { LaunchFailure } from '../core/restart';
 
 /** One page of a listing; `nextToken` is opaque and absent on the last page. */
 export type Page<T> = { items: T[]; nextToken?: string };
@@ -53,20 +54,15 @@ export type ServiceStore = {
     add: Expectation[];
     forget: string[];
     stops: { taskId: string; at: number }[];
+    forgetStops: string[];
+    /** The status as the plan sees it, written in the same write. */
+    status: ServiceStatus;
   }): Promise<WriteResult>;
   /**
    * Records a task observation only if its `version` is newer than the stored one (stale and
    * duplicate observations are rejected with `conflict`).
    */
   recordObservation(input: { serviceName: string; task: TaskRecord }): Promise<WriteResult>;
-  /** Ties a launched task to its slot and launch token; safe in any order with observations. */
-  recordLaunch(input: {
-    serviceName: string;
-    task: TaskRecord;
-    slot: number;
-    launchToken: string;
-    generation: number;
-  }): Promise<void>;
   /**
    * Writes the status, forgets fulfilled expectations and finished stop requests, and bumps
    * `stateVersion` — if it is still `expectedVersion`. Otherwise a newer reconcile owns the status:
@@ -78,6 +74,8 @@ export type ServiceStore = {
     forget: string[];
     forgetStops: string[];
     status: ServiceStatus;
+    /** Replaces the remembered launch failures (the caller keeps the list bounded). */
+    launchFailures?: LaunchFailure[];
   }): Promise<WriteResult>;
   /** Deletes the service and its task records, if it is still draining at `expectedVersion`. */
   removeService(input: { serviceName: string; expectedVersion: number }): Promise<WriteResult>;

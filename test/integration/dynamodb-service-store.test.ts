@@ -77,6 +77,7 @@ const status = (over: Partial<ServiceStatus> = {}): ServiceStatus => ({
   pendingCount: 0,
   observedGeneration: 1,
   steady: true,
+  conditions: [{ type: 'Steady', message: '2 of 2 tasks running.' }],
   ...over,
 });
 
@@ -163,6 +164,7 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
         deleting: false,
         expectations: {},
         pendingStops: {},
+        launchFailures: [],
         status: {
           phase: 'ACTIVE',
           desiredCount: 2,
@@ -170,6 +172,7 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
           pendingCount: 0,
           observedGeneration: 0,
           steady: false,
+          conditions: [],
         },
         createdAt: T0,
         updatedAt: T0,
@@ -360,6 +363,8 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       const stopped = newTaskId();
       expect(
         await store.claim({
+          forgetStops: [],
+          status: status(),
           serviceName: name,
           expectedVersion: 0,
           add: [e0, e1],
@@ -372,8 +377,11 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       expect(record?.expectations).toEqual(byToken(e0, e1));
       expect(record?.pendingStops).toEqual({ [stopped]: 1_767_225_660_000 });
 
+      const planned = status({ runningCount: 1, pendingCount: 2, steady: false, conditions: [] });
       expect(
         await store.claim({
+          forgetStops: [stopped],
+          status: planned,
           serviceName: name,
           expectedVersion: 1,
           add: [e2],
@@ -384,8 +392,39 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       record = await store.getService(name);
       expect(record?.stateVersion).toBe(2);
       expect(record?.expectations).toEqual(byToken(e1, e2));
-      expect(record?.pendingStops).toEqual({ [stopped]: 1_767_225_660_000 });
+      // The claim carries the plan's status and drops finished stop requests in the same write.
+      expect(record?.status).toEqual(planned);
+      expect(record?.pendingStops).toEqual({});
       expect(record?.generation).toBe(1);
+    });
+
+    it('remembers launch failures given to settle, replacing the list', async () => {
+      const { name } = await created();
+      const failures = [
+        { at: 1, reason: 'RESOURCE:MEMORY' },
+        { at: 2, reason: 'ClientException: TaskDefinition not found.' },
+      ];
+      expect(
+        await store.settle({
+          serviceName: name,
+          expectedVersion: 0,
+          forget: [],
+          forgetStops: [],
+          status: status(),
+          launchFailures: failures,
+        }),
+      ).toEqual({ ok: true });
+      expect((await store.getService(name))?.launchFailures).toEqual(failures);
+      expect(
+        await store.settle({
+          serviceName: name,
+          expectedVersion: 1,
+          forget: [],
+          forgetStops: [],
+          status: status(),
+        }),
+      ).toEqual({ ok: true });
+      expect((await store.getService(name))?.launchFailures).toEqual(failures);
     });
 
     it('loses at an old version and changes nothing', async () => {
@@ -393,6 +432,8 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       const e0 = expectation(0);
       expect(
         await store.claim({
+          forgetStops: [],
+          status: status(),
           serviceName: name,
           expectedVersion: 0,
           add: [e0],
@@ -403,6 +444,8 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       const before = await store.readState(name);
       expect(
         await store.claim({
+          forgetStops: [],
+          status: status(),
           serviceName: name,
           expectedVersion: 0,
           add: [expectation(1)],
@@ -417,6 +460,8 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       const name = uniqueName('missing');
       expect(
         await store.claim({
+          forgetStops: [],
+          status: status(),
           serviceName: name,
           expectedVersion: 0,
           add: [expectation(0)],
@@ -432,7 +477,15 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       const contenders = Array.from({ length: 8 }, (_, i) => expectation(i));
       const results = await Promise.all(
         contenders.map((e) =>
-          store.claim({ serviceName: name, expectedVersion: 0, add: [e], forget: [], stops: [] }),
+          store.claim({
+            forgetStops: [],
+            status: status(),
+            serviceName: name,
+            expectedVersion: 0,
+            add: [e],
+            forget: [],
+            stops: [],
+          }),
         ),
       );
       const winners = results.flatMap((r, i) => (r.ok ? [i] : []));
@@ -515,54 +568,25 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
     });
   });
 
-  describe('recordLaunch and recordObservation commute', () => {
-    const ownership = () => ({ slot: 3, launchToken: newToken(), generation: 2 });
-
-    it('launch first, then a newer observation: both are kept', async () => {
+  describe('slot and launch token travel with the observation', () => {
+    it('keeps the slot and token an event carries, through later versions', async () => {
       const { name } = await created();
       const id = newTaskId();
-      const own = ownership();
-      const answer = taskFor(id, 1, 'PROVISIONING');
-      await store.recordLaunch({ serviceName: name, task: answer, ...own });
-      expect((await store.readState(name))?.tasks).toEqual([{ ...answer, ...own }]);
-
-      const running = taskFor(id, 2, 'RUNNING', { startedAt: T1 });
+      const own = { slot: 3, launchToken: newToken() };
+      const provisioning = { ...taskFor(id, 1, 'PROVISIONING'), ...own };
+      expect(await store.recordObservation({ serviceName: name, task: provisioning })).toEqual({
+        ok: true,
+      });
+      const running = { ...taskFor(id, 3, 'RUNNING', { startedAt: T1 }), ...own };
       expect(await store.recordObservation({ serviceName: name, task: running })).toEqual({
         ok: true,
       });
-      expect((await store.readState(name))?.tasks).toEqual([{ ...running, ...own }]);
-    });
-
-    it('observation first, then the older RunTask answer: ownership added, state kept', async () => {
-      const { name } = await created();
-      const id = newTaskId();
-      const own = ownership();
-      const running = taskFor(id, 3, 'RUNNING', { startedAt: T1 });
-      expect(await store.recordObservation({ serviceName: name, task: running })).toEqual({
-        ok: true,
-      });
-      await store.recordLaunch({
-        serviceName: name,
-        task: taskFor(id, 1, 'PROVISIONING'),
-        ...own,
-      });
-      const [task, ...rest] = (await store.readState(name))?.tasks ?? [];
-      expect(rest).toEqual([]);
-      expect(task).toEqual({ ...running, ...own });
-      expect(task?.lastStatus).toBe('RUNNING');
-      expect(task?.version).toBe(3);
-
-      // The version guard still holds after the launch was recorded.
-      const stopped = taskFor(id, 4, 'STOPPED', { stoppedAt: T2 });
-      expect(await store.recordObservation({ serviceName: name, task: running })).toEqual({
+      // The RunTask answer of a retried launch arrives late: older, so it changes nothing.
+      expect(await store.recordObservation({ serviceName: name, task: provisioning })).toEqual({
         ok: false,
         reason: 'conflict',
       });
-      expect(await store.recordObservation({ serviceName: name, task: stopped })).toEqual({
-        ok: true,
-      });
-      // An observation sets what it carries; fields it lacks (startedAt here) are kept.
-      expect((await store.readState(name))?.tasks).toEqual([{ ...running, ...stopped, ...own }]);
+      expect((await store.readState(name))?.tasks).toEqual([running]);
     });
   });
 
@@ -574,6 +598,8 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       const [s0, s1] = [newTaskId(), newTaskId()];
       expect(
         await store.claim({
+          forgetStops: [],
+          status: status(),
           serviceName: name,
           expectedVersion: 0,
           add: [e0, e1],
@@ -705,6 +731,8 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       expect(await store.markDeleting({ serviceName: name, now: T1 })).toEqual({ ok: true });
       expect(
         await store.claim({
+          forgetStops: [],
+          status: status(),
           serviceName: name,
           expectedVersion: 0,
           add: [],
@@ -818,6 +846,8 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
 
       expect(
         await store.claim({
+          forgetStops: [],
+          status: status(),
           serviceName: name,
           expectedVersion: 0,
           add: [dashed, reserved, alsoReserved],
@@ -834,6 +864,8 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
 
       expect(
         await store.claim({
+          forgetStops: [],
+          status: status(),
           serviceName: name,
           expectedVersion: 1,
           add: [],

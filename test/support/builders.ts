@@ -46,6 +46,7 @@ export function aService(overrides: ServiceOverrides = {}): ServiceRecord {
     deleting: false,
     expectations: {},
     pendingStops: {},
+    launchFailures: [],
     status: {
       phase: 'ACTIVE',
       desiredCount: desiredCount ?? 3,
@@ -53,6 +54,7 @@ export function aService(overrides: ServiceOverrides = {}): ServiceRecord {
       pendingCount: 0,
       observedGeneration: 1,
       steady: false,
+      conditions: [],
     },
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',

@@ -35,7 +35,12 @@ const RECORD_KEYS = [
   'stopCode',
   'stoppedReason',
   'updatedAt',
+  // Read from the container environment Steward sets at launch.
+  'slot',
+  'launchToken',
 ];
+
+const LAUNCH_TOKEN = 'stw-5f0c2a9d41e6b7c3a8f19d2e0b4c6a7d8e9f0a1b';
 
 /** The ValidationError `parseControllerEvent` throws for `event`, or a failure if it does not. */
 function rejectionOf(event: unknown): ValidationError {
@@ -65,6 +70,9 @@ describe('parseControllerEvent: fixtures', () => {
           createdAt: '2025-03-14T09:21:03.512Z',
           startedAt: '2025-03-14T09:21:41.904Z',
           updatedAt: '2025-03-14T09:21:41.904Z',
+          // From the container environment Steward set at launch.
+          slot: 0,
+          launchToken: LAUNCH_TOKEN,
         },
       },
     });
@@ -90,6 +98,8 @@ describe('parseControllerEvent: fixtures', () => {
           stopCode: 'EssentialContainerExited',
           stoppedReason: 'Essential container in task exited',
           updatedAt: '2025-03-14T11:05:18.664Z',
+          slot: 0,
+          launchToken: LAUNCH_TOKEN,
         },
       },
     });

@@ -1,0 +1,129 @@
+/**
+ * Restart policy: exponential backoff with jitter for a service whose tasks keep failing, and a
+ * give-up after N consecutive failures. Pure: everything is derived from the task records, the
+ * service's recent launch failures, and `now`.
+ *
+ * A failure is a task that failed to start (TaskFailedToStart), or whose essential container exited
+ * before the task had run `healthyAfterSeconds` (ECS's own throttle ignores those: a crash loop that
+ * gets to RUNNING goes unchecked there), or a launch ECS refused. A task that ran `healthyAfterSeconds`
+ * ends the streak; so does a spec change.
+ */
+import { createHash } from 'node:crypto';
+import type { TaskRecord } from './model';
+
+export type RestartPolicy = {
+  baseDelaySeconds: number;
+  factor: number;
+  maxDelaySeconds: number;
+  /** Spread of each delay: 0.2 means ±20%, so services failing together do not retry together. */
+  jitter: number;
+  /** Give up after this many consecutive failures; null never gives up (as ECS). */
+  maxConsecutiveFailures: number | null;
+  /** A task that has run this long is healthy: it ends the failure streak. */
+  healthyAfterSeconds: number;
+};
+
+/** ECS's throttle caps its delay at 15 minutes; Steward starts at 10 s and gives up after 10. */
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  baseDelaySeconds: 10,
+  factor: 2,
+  maxDelaySeconds: 900,
+  jitter: 0.2,
+  maxConsecutiveFailures: 10,
+  healthyAfterSeconds: 60,
+};
+
+/** A launch ECS refused (RunTask failure or rejection), remembered on the service record. */
+export type LaunchFailure = { at: number; reason: string };
+
+export type FailureStreak = { count: number; lastAt: number; lastReason: string } | { count: 0 };
+
+export type RestartDecision =
+  | { kind: 'go' }
+  | { kind: 'backoff'; streak: number; until: number; reason: string }
+  | { kind: 'give-up'; streak: number; reason: string };
+
+const FAILED_STOP_CODES: ReadonlySet<string> = new Set([
+  'TaskFailedToStart',
+  'EssentialContainerExited',
+]);
+
+/** When the task failed (epoch ms), or undefined if its end was not a failure. */
+export function failureTime(task: TaskRecord, policy: RestartPolicy): number | undefined {
+  if (task.lastStatus !== 'STOPPED' || !FAILED_STOP_CODES.has(task.stopCode ?? ''))
+    return undefined;
+  const stopped = Date.parse(task.stoppedAt ?? task.updatedAt ?? '');
+  if (!Number.isFinite(stopped)) return undefined;
+  const started = Date.parse(task.startedAt ?? '');
+  if (Number.isFinite(started) && stopped - started >= policy.healthyAfterSeconds * 1000)
+    return undefined;
+  return stopped;
+}
+
+/** Why the task failed, as a person would read it. */
+export function failureReason(task: TaskRecord): string {
+  return [task.stopCode, task.stoppedReason].filter(Boolean).join(': ');
+}
+
+/** Consecutive failures since the last healthy task and since `since` (the last spec change). */
+export function failureStreak(o: {
+  tasks: TaskRecord[];
+  launchFailures: LaunchFailure[];
+  since: number;
+  now: number;
+  policy: RestartPolicy;
+}): FailureStreak {
+  const healthyMs = o.policy.healthyAfterSeconds * 1000;
+  // The moment each task proved healthy: it was still up `healthyAfterSeconds` after starting.
+  let lastHealthy = o.since;
+  for (const t of o.tasks) {
+    const started = Date.parse(t.startedAt ?? '');
+    if (!Number.isFinite(started)) continue;
+    const provenAt = started + healthyMs;
+    const stopped = Date.parse(t.stoppedAt ?? '');
+    const upUntil =
+      t.lastStatus === 'STOPPED' ? (Number.isFinite(stopped) ? stopped : started) : o.now;
+    if (upUntil >= provenAt && provenAt <= o.now) lastHealthy = Math.max(lastHealthy, provenAt);
+  }
+  const failures: { at: number; reason: string }[] = [];
+  for (const t of o.tasks) {
+    const at = failureTime(t, o.policy);
+    if (at !== undefined && at > lastHealthy) failures.push({ at, reason: failureReason(t) });
+  }
+  for (const f of o.launchFailures) if (f.at > lastHealthy) failures.push(f);
+  if (failures.length === 0) return { count: 0 };
+  const last = failures.reduce((a, b) => (b.at > a.at ? b : a));
+  return { count: failures.length, lastAt: last.at, lastReason: last.reason };
+}
+
+/** The delay before attempt `streak + 1`: exponential, capped, with deterministic jitter. */
+export function backoffDelayMs(o: { streak: number; policy: RestartPolicy; seed: string }): number {
+  const { policy } = o;
+  const raw = Math.min(
+    policy.maxDelaySeconds,
+    policy.baseDelaySeconds * policy.factor ** Math.max(0, o.streak - 1),
+  );
+  // A stable pseudo-random in [-1, 1) per service and attempt: the same input, the same plan.
+  const h = createHash('sha256').update(`${o.seed}\n${o.streak}`).digest();
+  const u = (h.readUInt32BE(0) / 0x1_0000_0000) * 2 - 1;
+  const jittered = raw * (1 + policy.jitter * u);
+  return Math.round(Math.min(policy.maxDelaySeconds, Math.max(0, jittered)) * 1000);
+}
+
+/** Whether launches may go ahead now, must wait, or have been given up on. */
+export function restartDecision(o: {
+  streak: FailureStreak;
+  policy: RestartPolicy;
+  now: number;
+  seed: string;
+}): RestartDecision {
+  const { streak, policy } = o;
+  if (!('lastAt' in streak)) return { kind: 'go' };
+  if (policy.maxConsecutiveFailures !== null && streak.count >= policy.maxConsecutiveFailures) {
+    return { kind: 'give-up', streak: streak.count, reason: streak.lastReason };
+  }
+  const until = streak.lastAt + backoffDelayMs({ streak: streak.count, policy, seed: o.seed });
+  return o.now < until
+    ? { kind: 'backoff', streak: streak.count, until, reason: streak.lastReason }
+    : { kind: 'go' };
+}
