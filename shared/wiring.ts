@@ -9,6 +9,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { makeDynamoDbServiceStore } from './adapters/dynamodb-service-store';
+import { paceEcsClient } from './adapters/ecs-pacing';
 import { makeEcsSdkCluster } from './adapters/ecs-sdk-cluster';
 import { makeEventBridgeReconcileQueue } from './adapters/eventbridge-reconcile-queue';
 import { makeSqsDeadLetters } from './adapters/sqs-dead-letters';
@@ -74,7 +75,7 @@ export function wire(env: NodeJS.ProcessEnv = process.env): Deps {
       client: new DynamoDBClient(clientSettings),
       tableName: config.tableName,
     }),
-    ecs: makeEcsSdkCluster({ client: new ECSClient(clientSettings) }),
+    ecs: makeEcsSdkCluster({ client: paceEcsClient(new ECSClient(clientSettings)) }),
     queue: makeEventBridgeReconcileQueue({
       client: new EventBridgeClient(clientSettings),
       eventBusName: config.eventBusName,

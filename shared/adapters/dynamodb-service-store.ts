@@ -227,7 +227,16 @@ export function makeDynamoDbServiceStore(options: {
       }
     },
 
-    async claim({ serviceName, expectedVersion, add, forget, stops, forgetStops, status }) {
+    async claim({
+      serviceName,
+      expectedVersion,
+      add,
+      forget,
+      stops,
+      forgetStops,
+      status,
+      reissue = [],
+    }) {
       const names: Record<string, string> = { '#status': 'status' };
       const values: Record<string, unknown> = {
         ':ev': expectedVersion,
@@ -244,6 +253,11 @@ export function makeDynamoDbServiceStore(options: {
         names[`#s${i}`] = s.taskId;
         values[`:s${i}`] = s.at;
         sets.push(`pendingStops.#s${i} = :s${i}`);
+      });
+      reissue.forEach((r, i) => {
+        names[`#i${i}`] = r.token;
+        values[`:i${i}`] = r.at;
+        sets.push(`expectations.#i${i}.issuedAt = :i${i}`);
       });
       const removes = [
         ...forget.map((token, i) => {

@@ -69,6 +69,7 @@ export async function reconcile(
             forget: p.forget.map((f) => f.token),
             stops: p.stops.map((s) => ({ taskId: s.taskId, at: now })),
             forgetStops: p.forgetStops,
+            reissue: p.retries.map((e) => ({ token: e.token, at: now })),
             status: p.status,
           })
         : await deps.store.settle({

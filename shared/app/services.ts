@@ -3,10 +3,11 @@
  * conditional write, and asks the controller to reconcile (an event; the tick repairs a lost one).
  */
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
-import type { ServiceRecord, ServiceSpec } from '../core/model';
+import type { Condition, ServiceRecord, ServiceSpec } from '../core/model';
 import {
   createServiceSchema,
   parseOrThrow,
+  restartPolicyOf,
   serviceNameSchema,
   updateServiceSchema,
 } from '../core/schemas';
@@ -23,6 +24,7 @@ export type ServiceView = ServiceSpec & {
   generation: number;
   observedGeneration: number;
   steady: boolean;
+  conditions: Condition[];
   createdAt: string;
   updatedAt: string;
 };
@@ -57,6 +59,7 @@ export async function createService(deps: ServiceDeps, body: unknown): Promise<W
       maximumPercent:
         input.deploymentConfiguration?.maximumPercent ?? DEFAULT_DEPLOYMENT.maximumPercent,
     },
+    restartPolicy: restartPolicyOf(input.restartPolicy),
   };
   const now = new Date(deps.clock()).toISOString();
   const written = await deps.store.createService({ spec, now });
@@ -108,8 +111,12 @@ export async function updateService(
       { path: '(body)', message: 'names no field to change' },
     ]);
   }
-  const change: Partial<ServiceSpec> =
-    body.desiredCount === undefined ? {} : { desiredCount: body.desiredCount };
+  const change: Partial<ServiceSpec> = {
+    ...(body.desiredCount === undefined ? {} : { desiredCount: body.desiredCount }),
+    ...(body.restartPolicy === undefined
+      ? {}
+      : { restartPolicy: restartPolicyOf(body.restartPolicy) }),
+  };
   const now = new Date(deps.clock()).toISOString();
   expectWritten(await deps.store.updateSpec({ serviceName, change, now }), serviceName);
   return afterWrite(deps, serviceName);
@@ -181,6 +188,7 @@ export function toView(record: ServiceRecord): ServiceView {
     observedGeneration: record.status.observedGeneration,
     // Steady means the latest spec is applied, not only that the last one was.
     steady: record.status.steady && record.status.observedGeneration === record.generation,
+    conditions: record.status.conditions,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

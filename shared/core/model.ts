@@ -60,6 +60,8 @@ export type Expectation = {
   taskDefinition: string;
   /** Epoch ms when claimed; an expectation that never materialises expires. */
   createdAt: number;
+  /** Epoch ms of the last claimed retry (concurrent reconciles retry a launch once, not each). */
+  issuedAt?: number;
 };
 
 export type ServicePhase = 'ACTIVE' | 'DRAINING';
@@ -78,6 +80,8 @@ export type Condition = {
   message: string;
   /** BackingOff: when the next launch may go (ISO time). */
   until?: string;
+  /** BackingOff and Failed: the consecutive failures behind it (what makes it news when it changes). */
+  failures?: number;
 };
 
 export type ServiceStatus = {

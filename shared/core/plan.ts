@@ -54,11 +54,15 @@ export type Plan = {
 /** The RunTask clientToken of a launch: deterministic, at most 64 characters, unique per claim. */
 export function launchToken(options: {
   serviceName: string;
+  /** The service's creation time: a re-created service of the same name gets new tokens (ECS keeps them up to 24 h). */
+  incarnation: string;
   slot: number;
   stateVersion: number;
 }): string {
   const digest = createHash('sha256')
-    .update(`${options.serviceName}\n${options.slot}\n${options.stateVersion}`)
+    .update(
+      `${options.serviceName}\n${options.incarnation}\n${options.slot}\n${options.stateVersion}`,
+    )
     .digest('hex');
   return `stw-${digest.slice(0, 40)}`;
 }
@@ -130,7 +134,12 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
   for (let slot = 0; slot < desired; slot++) if (!occupied.has(slot)) free.push(slot);
   const room = decision.kind === 'go' ? Math.max(0, maxLive - liveCount) : 0;
   const launches: Expectation[] = free.slice(0, room).map((slot) => ({
-    token: launchToken({ serviceName: spec.serviceName, slot, stateVersion: service.stateVersion }),
+    token: launchToken({
+      serviceName: spec.serviceName,
+      incarnation: service.createdAt,
+      slot,
+      stateVersion: service.stateVersion,
+    }),
     slot,
     generation: service.generation,
     taskDefinition: spec.taskDefinition,
@@ -210,7 +219,9 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
 
   return {
     launches,
-    retries: outstanding.filter((e) => now - e.createdAt >= EXPECTATION_RETRY_AFTER_MS),
+    retries: outstanding.filter(
+      (e) => now - (e.issuedAt ?? e.createdAt) >= EXPECTATION_RETRY_AFTER_MS,
+    ),
     forget,
     stops,
     stopRetries,
@@ -243,6 +254,7 @@ function conditionsOf(o: {
     out.push({
       type: ConditionType.Failed,
       message: `Stopped starting tasks after ${decision.streak} consecutive failures (last: ${decision.reason}). Change the service to try again.`,
+      failures: decision.streak,
     });
   } else if (decision.kind === 'backoff') {
     const until = new Date(decision.until).toISOString();
@@ -250,6 +262,7 @@ function conditionsOf(o: {
       type: ConditionType.BackingOff,
       message: `${decision.streak} consecutive failures (last: ${decision.reason}); next attempt at ${until}.`,
       until,
+      failures: decision.streak,
     });
   }
   if (o.steady) {
@@ -276,7 +289,11 @@ function messagesOf(o: {
   expired: number;
 }): string[] {
   const out: string[] = [];
-  const before = new Map((o.previous.conditions ?? []).map((c) => [c.type, c.message]));
+  // A condition is news when it appears, or when its failure count changes (its text may move
+  // slightly as the same failure is observed more precisely; that is not news).
+  const before = new Map(
+    (o.previous.conditions ?? []).map((c) => [c.type, c.failures ?? c.message]),
+  );
   const svc = `(service ${o.name})`;
   if (o.started.length > 0) {
     out.push(
@@ -289,7 +306,7 @@ function messagesOf(o: {
     );
   }
   for (const c of o.conditions) {
-    if (before.get(c.type) === c.message) continue;
+    if (before.get(c.type) === (c.failures ?? c.message)) continue;
     if (c.type === ConditionType.BackingOff)
       out.push(`${svc} is unable to consistently start tasks successfully: ${c.message}`);
     if (c.type === ConditionType.Failed) out.push(`${svc} ${c.message}`);
@@ -300,7 +317,7 @@ function messagesOf(o: {
 
 /** True when acting on the plan changes something in ECS or in the claimed state. */
 export function needsClaim(p: Plan): boolean {
-  return p.launches.length > 0 || p.stops.length > 0 || p.forget.length > 0;
+  return p.launches.length > 0 || p.retries.length > 0 || p.stops.length > 0 || p.forget.length > 0;
 }
 
 /** True when the plan's status differs from the stored one, or stop requests are done: a write is due. */

@@ -48,11 +48,15 @@ const FAILED_STOP_CODES: ReadonlySet<string> = new Set([
   'EssentialContainerExited',
 ]);
 
-/** When the task failed (epoch ms), or undefined if its end was not a failure. */
+/**
+ * When the task failed (epoch ms), or undefined if its end was not a failure. A failure counts from
+ * the moment ECS decides the task stops (desiredStatus STOPPED with a failure stop code), not when
+ * it is finally STOPPED: its slot is free from then on, and a replacement must already wait.
+ */
 export function failureTime(task: TaskRecord, policy: RestartPolicy): number | undefined {
-  if (task.lastStatus !== 'STOPPED' || !FAILED_STOP_CODES.has(task.stopCode ?? ''))
-    return undefined;
-  const stopped = Date.parse(task.stoppedAt ?? task.updatedAt ?? '');
+  const stopping = task.desiredStatus === 'STOPPED' || task.lastStatus === 'STOPPED';
+  if (!stopping || !FAILED_STOP_CODES.has(task.stopCode ?? '')) return undefined;
+  const stopped = Date.parse(task.stoppedAt ?? task.stoppingAt ?? task.updatedAt ?? '');
   if (!Number.isFinite(stopped)) return undefined;
   const started = Date.parse(task.startedAt ?? '');
   if (Number.isFinite(started) && stopped - started >= policy.healthyAfterSeconds * 1000)

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { type FieldError, ValidationError } from './errors';
 import { LaunchType, MAX_SERVICE_NAME, SERVICE_NAME } from './model';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart';
 
 /** A cluster: its name, or its ARN. */
 const CLUSTER = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/)?[A-Za-z0-9_-]{1,255}$/;
@@ -38,6 +39,32 @@ const deploymentConfigurationSchema = z.strictObject({
   maximumPercent: z.int().min(100).max(1000).optional(),
 });
 
+/** Steward's restart policy; every field optional (defaults: DEFAULT_RESTART_POLICY). */
+export const restartPolicySchema = z
+  .strictObject({
+    baseDelaySeconds: z.number().min(1).max(3600).optional(),
+    factor: z.number().min(1).max(10).optional(),
+    maxDelaySeconds: z.number().min(1).max(86_400).optional(),
+    jitter: z.number().min(0).max(1).optional(),
+    maxConsecutiveFailures: z.int().min(1).max(10_000).nullable().optional(),
+    healthyAfterSeconds: z.int().min(0).max(86_400).optional(),
+  })
+  .refine(
+    (p) =>
+      (p.maxDelaySeconds ?? DEFAULT_RESTART_POLICY.maxDelaySeconds) >=
+      (p.baseDelaySeconds ?? DEFAULT_RESTART_POLICY.baseDelaySeconds),
+    { message: 'must be at least baseDelaySeconds', path: ['maxDelaySeconds'] },
+  );
+export type RestartPolicyInput = z.infer<typeof restartPolicySchema>;
+
+/** The full policy: the given fields over the defaults. */
+export function restartPolicyOf(input: RestartPolicyInput | undefined): RestartPolicy {
+  const out: RestartPolicy = { ...DEFAULT_RESTART_POLICY };
+  for (const [k, v] of Object.entries(input ?? {}))
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
 /** Body of `POST /services`: ECS CreateService's fields that Steward supports so far. */
 export const createServiceSchema = z.strictObject({
   serviceName: newServiceNameSchema,
@@ -54,12 +81,15 @@ export const createServiceSchema = z.strictObject({
     .strictObject({ awsvpcConfiguration: awsVpcConfigurationSchema })
     .optional(),
   deploymentConfiguration: deploymentConfigurationSchema.optional(),
+  restartPolicy: restartPolicySchema.optional(),
 });
 export type CreateServiceInput = z.infer<typeof createServiceSchema>;
 
 /** Body of `PATCH /services/{serviceName}`: a partial update (an empty one is refused by the use case). */
 export const updateServiceSchema = z.strictObject({
   desiredCount: z.int().min(0).max(10_000).optional(),
+  /** Replaces the policy (fields not given take their defaults); also a spec change, so it resets backoff. */
+  restartPolicy: restartPolicySchema.optional(),
 });
 export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
 

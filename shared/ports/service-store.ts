@@ -55,6 +55,8 @@ export type ServiceStore = {
     forget: string[];
     stops: { taskId: string; at: number }[];
     forgetStops: string[];
+    /** Expectations whose launch is issued again now: their `issuedAt` becomes `at`. */
+    reissue?: { token: string; at: number }[];
     /** The status as the plan sees it, written in the same write. */
     status: ServiceStatus;
   }): Promise<WriteResult>;

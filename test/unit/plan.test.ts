@@ -29,6 +29,7 @@ function launchOf(slot: number, service: ServiceRecord = aService()): Expectatio
   return {
     token: launchToken({
       serviceName: service.spec.serviceName,
+      incarnation: service.createdAt,
       slot,
       stateVersion: service.stateVersion,
     }),
@@ -89,17 +90,29 @@ const stopOf = (t: TaskRecord, reason: string) => ({
 
 describe('launchToken', () => {
   it('is a stw- prefixed hex token of at most 64 characters (RunTask clientToken limit)', () => {
-    const token = launchToken({ serviceName: 'x'.repeat(255), slot: 9999, stateVersion: 1e9 });
+    const token = launchToken({
+      serviceName: 'x'.repeat(255),
+      incarnation: '2025-01-01T00:00:00.000Z',
+      slot: 9999,
+      stateVersion: 1e9,
+    });
     expect(token).toMatch(/^stw-[0-9a-f]{40}$/);
     expect(token.length).toBeLessThanOrEqual(64);
   });
 
-  it('is deterministic and differs by service, slot and state version', () => {
-    const base = { serviceName: 'web', slot: 1, stateVersion: 7 };
+  it('is deterministic and differs by service, incarnation, slot and state version', () => {
+    const base = {
+      serviceName: 'web',
+      incarnation: '2025-01-01T00:00:00.000Z',
+      slot: 1,
+      stateVersion: 7,
+    };
     expect(launchToken(base)).toBe(launchToken({ ...base }));
     const variants = [
       launchToken(base),
       launchToken({ ...base, serviceName: 'api' }),
+      // The same name created again: new tokens, or ECS would hand back the old incarnation's task.
+      launchToken({ ...base, incarnation: '2025-01-02T00:00:00.000Z' }),
       launchToken({ ...base, slot: 2 }),
       launchToken({ ...base, stateVersion: 8 }),
     ];
@@ -277,6 +290,12 @@ describe('plan: table of cases', () => {
       expectedPlan({ retries: [lost], status: { runningCount: 2, pendingCount: 1 } }),
     ],
     [
+      'a retry claimed 5 s ago by another reconcile: not issued again until 15 s after it',
+      aService({ expectations: expectationsOf({ ...lost, issuedAt: now - 5_000 }) }),
+      [t0, t1],
+      expectedPlan({ status: { runningCount: 2, pendingCount: 1 } }),
+    ],
+    [
       'expectation exactly at its TTL: still retried, not expired',
       aService({ expectations: expectationsOf(atTtl) }),
       [t0, t1],
@@ -381,7 +400,12 @@ describe('plan: table of cases', () => {
       [tasksInSlots(1)[0] as TaskRecord],
       expectedPlan({
         launches: [1, 2].map((slot) => ({
-          token: launchToken({ serviceName: 'api', slot, stateVersion: 42 }),
+          token: launchToken({
+            serviceName: 'api',
+            incarnation: '2025-01-01T00:00:00.000Z',
+            slot,
+            stateVersion: 42,
+          }),
           slot,
           generation: 4,
           taskDefinition: 'api:9',

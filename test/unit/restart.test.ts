@@ -52,6 +52,19 @@ describe('what counts as a failure', () => {
     ],
     ['Spot interruption', { stopCode: 'SpotInterruption', startedAt: iso(NOW - 5 * S) }, false],
     ['still running', { lastStatus: 'RUNNING', stopCode: undefined, stoppedAt: undefined }, false],
+    // ECS has decided to stop it (its container exited) but it is not STOPPED yet: already a
+    // failure, or a replacement would slip out before the backoff applies.
+    [
+      'stopping after its essential container exited',
+      {
+        lastStatus: 'DEACTIVATING',
+        desiredStatus: 'STOPPED',
+        stoppedAt: undefined,
+        stoppingAt: iso(NOW),
+        startedAt: iso(NOW - 1 * S),
+      },
+      true,
+    ],
   ])('%s: %s', (_name, overrides, expected) => {
     const base = crashed({ name: 'x', agoMs: 0 });
     const { startedAt: _s, ...rest } = base;
@@ -221,6 +234,7 @@ describe('plan() under the restart policy', () => {
         type: 'BackingOff',
         message: `2 consecutive failures (last: EssentialContainerExited: Essential container in task exited); next attempt at ${iso(NOW + 15 * S)}.`,
         until: iso(NOW + 15 * S),
+        failures: 2,
       },
     ]);
     expect(waiting.messages).toEqual([
@@ -262,6 +276,7 @@ describe('plan() under the restart policy', () => {
         type: 'Failed',
         message:
           'Stopped starting tasks after 3 consecutive failures (last: TaskFailedToStart: CannotPullContainerError: nope). Change the service to try again.',
+        failures: 3,
       },
     ]);
     expect(failed.messages).toEqual([`(service web) ${failed.status.conditions[0]?.message}`]);
