@@ -1,10 +1,13 @@
 // Standalone ECS emulator: `npm run emulator`. Serves the ECS JSON 1.1 API on
-// 127.0.0.1:${STEWARD_AWS_PORT:-4566}, keeps state in ${STEWARD_DATA_DIR:-.steward}/ecs-state.json and
+// 127.0.0.1:${STEWARD_AWS_PORT:-4566}, keeps state in ${STEWARD_DATA_DIR:-.steward}/emulator/ecs-state.json
+// (its own: never the file of `npm start`, whose ECS state it would overwrite) and
 // prints every task state change event as one JSON line on stdout. STEWARD_ECS_RATE_LIMITS=1 turns
 // on AWS's request throttling (token buckets); a JSON object there overrides some buckets, e.g.
 // '{"reads":{"burst":10,"perSecond":5}}'.
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { lockDataDir } from '../data-dir-lock';
 import { EcsEmulator } from './emulator';
 import { createEcsRequestHandler } from './http';
 import { type RateLimitOptions, resolveRateLimits } from './rate-limits';
@@ -14,7 +17,16 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`STEWARD_AWS_PORT must be a port number, got '${process.env.STEWARD_AWS_PORT}'`);
   process.exit(2);
 }
-const stateFile = join(process.env.STEWARD_DATA_DIR ?? '.steward', 'ecs-state.json');
+const dataDir = join(process.env.STEWARD_DATA_DIR ?? '.steward', 'emulator');
+mkdirSync(dataDir, { recursive: true });
+let unlock: () => void;
+try {
+  unlock = lockDataDir(dataDir);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
+const stateFile = join(dataDir, 'ecs-state.json');
 
 const readRateLimits = (raw: string | undefined): RateLimitOptions => {
   const value = raw?.trim() ?? '';
@@ -68,7 +80,10 @@ const shutdown = (): void => {
   server.closeAllConnections();
   emulator
     .close()
-    .then(() => process.exit(0))
+    .then(() => {
+      unlock();
+      process.exit(0);
+    })
     .catch((error: unknown) => {
       console.error(`ECS emulator could not save its state: ${String(error)}`);
       process.exit(1);

@@ -47,16 +47,19 @@ export async function resync(deps: ResyncDeps): Promise<ResyncResult> {
   for (const s of services)
     byCluster.set(s.spec.cluster, [...(byCluster.get(s.spec.cluster) ?? []), s]);
   const known = new Set(services.map((s) => s.spec.serviceName));
+  // Services whose records this resync corrected: they are reconciled whatever their status says.
+  const touched = new Set<string>();
 
   for (const [cluster, members] of byCluster) {
     result.clusters += 1;
     try {
-      await resyncCluster({ deps, cluster, members, known, result });
+      await resyncCluster({ deps, cluster, members, known, touched, result });
     } catch (error) {
       result.errors.push({ cluster, message: messageOf(error) });
     }
   }
   for (const s of services) {
+    if (!needsReconcile(s, touched)) continue;
     try {
       await reconcile(deps, { serviceName: s.spec.serviceName });
       result.reconciled += 1;
@@ -72,9 +75,10 @@ async function resyncCluster(options: {
   cluster: string;
   members: ServiceRecord[];
   known: Set<string>;
+  touched: Set<string>;
   result: ResyncResult;
 }): Promise<void> {
-  const { deps, cluster, members, known, result } = options;
+  const { deps, cluster, members, known, touched, result } = options;
   const now = deps.clock();
   const recorded = new Map<string, { serviceName: string; task: TaskRecord }>();
   for (const s of members) {
@@ -95,7 +99,10 @@ async function resyncCluster(options: {
     if (owner === undefined) continue;
     if (known.has(owner)) {
       const written = await deps.store.recordObservation({ serviceName: owner, task });
-      if (written.ok) result.corrected += 1;
+      if (written.ok) {
+        result.corrected += 1;
+        touched.add(owner);
+      }
       // ECS runs a task Steward has recorded as stopped (ECS never restarts a stopped task, so the
       // record or the environment was tampered with). Nothing counts it: stop it, as an orphan.
       const stored = recorded.get(task.taskArn)?.task;
@@ -148,8 +155,27 @@ async function resyncCluster(options: {
         stoppedReason: 'Task is no longer known to ECS (DescribeTasks answered MISSING)',
       },
     });
-    if (written.ok) result.vanished += 1;
+    if (written.ok) {
+      result.vanished += 1;
+      touched.add(entry.serviceName);
+    }
   }
+}
+
+/**
+ * A service needs the tick's reconcile unless it is steady on its latest spec with nothing in
+ * flight and resync found nothing to correct: such a service would plan nothing (backoff timers,
+ * retries and expiries all show up as not steady or as in-flight work).
+ */
+function needsReconcile(s: ServiceRecord, touched: Set<string>): boolean {
+  return (
+    touched.has(s.spec.serviceName) ||
+    s.deleting ||
+    !s.status.steady ||
+    s.status.observedGeneration !== s.generation ||
+    Object.keys(s.expectations).length > 0 ||
+    Object.keys(s.pendingStops).length > 0
+  );
 }
 
 async function allServices(store: ServiceStore): Promise<ServiceRecord[]> {
