@@ -27,12 +27,15 @@ export type AwsEndpointOptions = {
   dynamodb: RequestListener;
   events: EventRouter;
   deadLetterFile: string;
+  /** Called with each request's X-Amz-Target (for call counting in tests and benchmarks). */
+  onRequest?: (target: string) => void;
 };
 
 /** Creates (does not start) the endpoint's HTTP server. */
 export function createAwsEndpoint(options: AwsEndpointOptions): Server {
   return createServer((req, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
+    options.onRequest?.(target);
     if (target.startsWith(ECS)) return options.ecs(req, res);
     if (target.startsWith(DYNAMODB)) return options.dynamodb(req, res);
     void jsonOperation({ req, res, target, options }).catch((error: unknown) => {

@@ -56,6 +56,9 @@ export type Stack = {
   deadLetterFile: string;
   emulator: EcsEmulator;
   functions: Map<string, LocalFunction>;
+  /** Requests received by the AWS endpoint, per X-Amz-Target (e.g. `DynamoDB_20120810.Query`). */
+  requestCounts(): Record<string, number>;
+  resetRequestCounts(): void;
   /** Runs the schedule's functions once, now, and waits for them. */
   tick(): Promise<void>;
   /** Waits until every asynchronous invoke started so far has finished. */
@@ -104,11 +107,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (!router) throw new Error('The event router is not ready yet');
     return router;
   };
+  const requestCounts = new Map<string, number>();
   const endpoint = createAwsEndpoint({
     ecs: createEcsRequestHandler(emulator),
     dynamodb: db.listeners('request')[0] as RequestListener,
     events: routerProxy,
     deadLetterFile,
+    onRequest: (target) => requestCounts.set(target, (requestCounts.get(target) ?? 0) + 1),
   });
   const awsPort = await listen(endpoint, host, options.awsPort ?? 4566);
   const awsUrl = `http://${host}:${awsPort}`;
@@ -199,6 +204,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     deadLetterFile,
     emulator,
     functions: loaded.functions,
+    requestCounts: () => Object.fromEntries(requestCounts),
+    resetRequestCounts: () => requestCounts.clear(),
     tick: async () => {
       await Promise.all(scheduled.map(({ fn, s }) => runScheduled(fn, s.expression)));
     },

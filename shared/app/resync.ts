@@ -98,21 +98,18 @@ async function resyncCluster(options: {
     const owner = ownerOf(startedBy);
     if (owner === undefined) continue;
     if (known.has(owner)) {
-      const written = await deps.store.recordObservation({ serviceName: owner, task });
-      if (written.ok) {
-        result.corrected += 1;
-        touched.add(owner);
-      }
-      // ECS runs a task Steward has recorded as stopped (ECS never restarts a stopped task, so the
-      // record or the environment was tampered with). Nothing counts it: stop it, as an orphan.
       const stored = recorded.get(task.taskArn)?.task;
-      if (
-        !written.ok &&
-        stored &&
-        !isLive(stored) &&
-        isLive(task) &&
-        task.desiredStatus !== 'STOPPED'
-      ) {
+      // Only news is written: at steady state a resync reads ECS and writes nothing (a rejected
+      // conditional write would still cost a request and write capacity for every task).
+      if (!stored || task.version > stored.version) {
+        const written = await deps.store.recordObservation({ serviceName: owner, task });
+        if (written.ok) {
+          result.corrected += 1;
+          touched.add(owner);
+        }
+      } else if (!isLive(stored) && isLive(task) && task.desiredStatus !== 'STOPPED') {
+        // ECS runs a task Steward has recorded as stopped (ECS never restarts a stopped task, so
+        // the record or the environment was tampered with). Nothing counts it: stop it, as an orphan.
         await deps.ecs.stop({
           cluster,
           taskArn: task.taskArn,
