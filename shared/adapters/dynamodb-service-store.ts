@@ -18,6 +18,7 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { mapLimit } from '../core/concurrency';
 import { ValidationError } from '../core/errors';
@@ -72,6 +73,22 @@ export function makeDynamoDbServiceStore(options: {
     (await readSpecItem(serviceName, true))
       ? { ok: false, reason: 'conflict' }
       : { ok: false, reason: 'not-found' };
+
+  /** A conditional update of the service's SPEC item; a failed condition is a result, not a crash. */
+  const updateSpecItem = async (
+    serviceName: string,
+    input: Omit<UpdateCommandInput, 'TableName' | 'Key'>,
+  ): Promise<WriteResult> => {
+    try {
+      await doc.send(
+        new UpdateCommand({ TableName, Key: { PK: servicePk(serviceName), SK: SPEC }, ...input }),
+      );
+      return OK;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return failure(serviceName);
+      throw error;
+    }
+  };
 
   /** Every item of one partition, all pages. */
   const queryAll = async (o: { pk: string; consistent: boolean }) => {
@@ -189,42 +206,21 @@ export function makeDynamoDbServiceStore(options: {
         values[`:v${i}`] = v;
         return `spec.#f${i} = :v${i}`;
       });
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName,
-            Key: { PK: servicePk(serviceName), SK: SPEC },
-            UpdateExpression: `SET ${[...sets, 'generation = generation + :one', 'updatedAt = :now'].join(', ')}`,
-            // Exists, and is not draining: a service on its way out takes no new spec.
-            ConditionExpression: 'attribute_exists(PK) AND deleting = :false',
-            ...(fields.length > 0 ? { ExpressionAttributeNames: names } : {}),
-            ExpressionAttributeValues: values,
-          }),
-        );
-        return OK;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return failure(serviceName);
-        throw error;
-      }
+      return updateSpecItem(serviceName, {
+        UpdateExpression: `SET ${[...sets, 'generation = generation + :one', 'updatedAt = :now'].join(', ')}`,
+        // Exists, and is not draining: a service on its way out takes no new spec.
+        ConditionExpression: 'attribute_exists(PK) AND deleting = :false',
+        ...(fields.length > 0 ? { ExpressionAttributeNames: names } : {}),
+        ExpressionAttributeValues: values,
+      });
     },
 
     async markDeleting({ serviceName, now }) {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName,
-            Key: { PK: servicePk(serviceName), SK: SPEC },
-            UpdateExpression:
-              'SET deleting = :true, generation = generation + :one, updatedAt = :now',
-            ConditionExpression: 'attribute_exists(PK) AND deleting = :false',
-            ExpressionAttributeValues: { ':true': true, ':false': false, ':one': 1, ':now': now },
-          }),
-        );
-        return OK;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return failure(serviceName);
-        throw error;
-      }
+      return updateSpecItem(serviceName, {
+        UpdateExpression: 'SET deleting = :true, generation = generation + :one, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(PK) AND deleting = :false',
+        ExpressionAttributeValues: { ':true': true, ':false': false, ':one': 1, ':now': now },
+      });
     },
 
     async claim({
@@ -269,23 +265,13 @@ export function makeDynamoDbServiceStore(options: {
           return `pendingStops.#p${i}`;
         }),
       ];
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName,
-            Key: { PK: servicePk(serviceName), SK: SPEC },
-            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-            // The optimistic lock: only the reconcile that read this version may act on it.
-            ConditionExpression: 'stateVersion = :ev',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        );
-        return OK;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return failure(serviceName);
-        throw error;
-      }
+      return updateSpecItem(serviceName, {
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        // The optimistic lock: only the reconcile that read this version may act on it.
+        ConditionExpression: 'stateVersion = :ev',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      });
     },
 
     async recordObservation({ serviceName, task }) {

@@ -3,36 +3,16 @@
  * ECS, only resync can notice it. dynalite for the store, the ECS emulator over HTTP.
  */
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeTasksCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand,
-  StopTaskCommand,
-} from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, type ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EcsEmulator } from '../../local/ecs/emulator';
-import { createEcsRequestHandler } from '../../local/ecs/http';
-import { makeDynamoDbServiceStore } from '../../shared/adapters/dynamodb-service-store';
-import { makeEcsSdkCluster } from '../../shared/adapters/ecs-sdk-cluster';
 import { type ResyncDeps, resync } from '../../shared/app/resync';
 import type { ServiceSpec, TaskRecord } from '../../shared/core/model';
 import type { ServiceStore } from '../../shared/ports/service-store';
-import {
-  createServicesTable,
-  type DynamoDbEngine,
-  makeLocalDynamoDbClient,
-  startDynalite,
-} from '../support/dynamodb-engines';
+import { type Harness, startHarness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
-let engine: DynamoDbEngine;
-let ddb: DynamoDBClient;
+let h: Harness;
 let store: ServiceStore;
-let emulator: EcsEmulator;
-let server: Server;
 let ecs: ECSClient;
 let deps: ResyncDeps;
 
@@ -68,39 +48,14 @@ async function resyncUntilSteady(serviceName: string, running: number) {
 }
 
 beforeAll(async () => {
-  engine = await startDynalite();
-  ddb = makeLocalDynamoDbClient(engine.endpoint);
-  store = makeDynamoDbServiceStore({
-    client: ddb,
-    tableName: await createServicesTable(ddb, 'resync'),
-  });
-  emulator = new EcsEmulator({ stepDelayMs: 5 });
-  server = createServer(createEcsRequestHandler(emulator));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  ecs = new ECSClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'app',
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'app', image: 'app:1', essential: true }],
-    }),
-  );
-  deps = { store, ecs: makeEcsSdkCluster({ client: ecs }), clock: Date.now, orphanGraceMs: 0 };
+  h = await startHarness({ label: 'resync' });
+  store = h.store;
+  ecs = h.ecsClient;
+  deps = { ...h.deps, orphanGraceMs: 0 };
 });
 
 afterAll(async () => {
-  ecs?.destroy();
-  ddb?.destroy();
-  await emulator?.close();
-  await new Promise((r) => server?.close(r));
-  await engine?.stop();
+  await h?.close();
 });
 
 describe('resync with every event lost', () => {
