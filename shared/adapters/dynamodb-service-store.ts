@@ -232,6 +232,7 @@ export function makeDynamoDbServiceStore(options: {
       forgetStops,
       status,
       reissue = [],
+      launchFailures,
     }) {
       const names: Record<string, string> = { '#status': 'status' };
       const values: Record<string, unknown> = {
@@ -250,6 +251,10 @@ export function makeDynamoDbServiceStore(options: {
         values[`:s${i}`] = s.at;
         sets.push(`pendingStops.#s${i} = :s${i}`);
       });
+      if (launchFailures) {
+        values[':lf'] = launchFailures;
+        sets.push('launchFailures = :lf');
+      }
       reissue.forEach((r, i) => {
         names[`#i${i}`] = r.token;
         values[`:i${i}`] = r.at;
@@ -391,19 +396,47 @@ export function makeDynamoDbServiceStore(options: {
     },
 
     async appendEvents({ serviceName, messages, now }) {
+      if (messages.length === 0) return;
       const expiresAt = Math.floor(Date.parse(now) / 1000) + HISTORY_TTL_SECONDS;
-      const puts = messages.map((message, i) => ({
-        PutRequest: {
-          Item: {
-            PK: eventsPk(serviceName),
-            // Time first so the partition sorts by time; the suffix keeps same-millisecond events apart.
-            SK: `${now}#${String(nextEventSeq()).padStart(12, '0')}#${String(i).padStart(6, '0')}#${randomUUID().slice(0, 8)}`,
-            message,
-            createdAt: now,
-            expiresAt,
+      // Fold a message identical to the newest event into it (a count and the last time), as ECS
+      // folds repeated service events, instead of adding the same line again.
+      const newest = await doc.send(
+        new QueryCommand({
+          TableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': eventsPk(serviceName) },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      );
+      let last = newest.Items?.[0] as { SK?: string; message?: string } | undefined;
+      const puts: NonNullable<
+        ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']
+      >[string] = [];
+      for (const [i, message] of messages.entries()) {
+        if (last?.message === message && puts.length === 0 && last.SK) {
+          await doc.send(
+            new UpdateCommand({
+              TableName,
+              Key: { PK: eventsPk(serviceName), SK: last.SK },
+              UpdateExpression:
+                'SET #count = if_not_exists(#count, :one) + :one, lastAt = :now, expiresAt = :exp',
+              ExpressionAttributeNames: { '#count': 'count' },
+              ExpressionAttributeValues: { ':one': 1, ':now': now, ':exp': expiresAt },
+            }),
+          );
+          continue;
+        }
+        // Time first so the partition sorts by time; the suffix keeps same-millisecond events apart.
+        const SK = `${now}#${String(nextEventSeq()).padStart(12, '0')}#${String(i).padStart(6, '0')}#${randomUUID().slice(0, 8)}`;
+        puts.push({
+          PutRequest: {
+            Item: { PK: eventsPk(serviceName), SK, message, createdAt: now, expiresAt },
           },
-        },
-      }));
+        });
+        last = { SK, message };
+      }
       for (let i = 0; i < puts.length; i += 25)
         await batchWrite(doc, TableName, puts.slice(i, i + 25));
     },
@@ -426,6 +459,7 @@ export function makeDynamoDbServiceStore(options: {
         id: String(i.SK),
         createdAt: String(i.createdAt),
         message: String(i.message),
+        ...(typeof i.count === 'number' ? { count: i.count, lastAt: String(i.lastAt) } : {}),
       }));
       return page(items, out.LastEvaluatedKey);
     },

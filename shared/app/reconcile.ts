@@ -11,7 +11,7 @@ import { mapLimit } from '../core/concurrency';
 import type { Expectation, ServiceRecord } from '../core/model';
 import { startedByFor } from '../core/model';
 import { needsClaim, needsSettle, type Plan, plan } from '../core/plan';
-import type { LaunchFailure } from '../core/restart';
+import { LAUNCH_FAILURES_KEPT, type LaunchFailure } from '../core/restart';
 import type { EcsCluster, LaunchResult } from '../ports/ecs-cluster';
 import type { ServiceStore } from '../ports/service-store';
 
@@ -29,8 +29,6 @@ export type ReconcileResult = {
 const MAX_ATTEMPTS = 5;
 /** RunTask calls in flight at once for one service (each launches one slot). */
 const LAUNCH_CONCURRENCY = 10;
-/** Launch failures remembered for the restart policy (more than any sensible give-up count). */
-const LAUNCH_FAILURES_KEPT = 50;
 
 /** Brings one service towards its spec. Throws only on transient infrastructure errors. */
 export async function reconcile(
@@ -70,6 +68,7 @@ export async function reconcile(
             stops: p.stops.map((s) => ({ taskId: s.taskId, at: now })),
             forgetStops: p.forgetStops,
             reissue: p.retries.map((e) => ({ token: e.token, at: now })),
+            ...(p.launchFailures ? { launchFailures: p.launchFailures } : {}),
             status: p.status,
           })
         : await deps.store.settle({
@@ -137,7 +136,9 @@ async function act(options: {
         pendingCount: Math.max(0, p.status.pendingCount - failed.length),
         steady: false,
       },
-      launchFailures: [...service.launchFailures, ...failures].slice(-LAUNCH_FAILURES_KEPT),
+      launchFailures: [...(p.launchFailures ?? service.launchFailures), ...failures].slice(
+        -LAUNCH_FAILURES_KEPT,
+      ),
     });
     const reasons = [...new Set(failed.map((f) => f.reason))];
     await appendEvents(

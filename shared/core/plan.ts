@@ -18,6 +18,8 @@ import {
 import {
   DEFAULT_RESTART_POLICY,
   failureStreak,
+  LAUNCH_FAILURES_KEPT,
+  type LaunchFailure,
   type RestartDecision,
   restartDecision,
 } from './restart';
@@ -46,6 +48,8 @@ export type Plan = {
   forgetStops: string[];
   /** Service events for what changed, said once (when it changes, not at every reconcile). */
   messages: string[];
+  /** The service's launch failures with the expired launches added, when there are any. */
+  launchFailures?: LaunchFailure[];
   status: ServiceStatus;
   /** The service is draining for deletion and nothing of it is left: remove it. */
   remove: boolean;
@@ -204,6 +208,13 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     desired,
     busy: launches.length + stops.length + outstanding.length + (live.length - keeping.length) > 0,
   });
+  // A launch that never showed up counts as a failed launch for the restart policy.
+  const expiredFailures: LaunchFailure[] = forget
+    .filter((f) => f.expired)
+    .map(() => ({
+      at: now,
+      reason: 'the launched task never appeared (no event, not found by resync)',
+    }));
   const started = tasks
     .filter((t) => forget.some((f) => !f.expired && f.token === t.launchToken))
     .map((t) => t.taskId)
@@ -227,6 +238,13 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     stopRetries,
     forgetStops,
     messages,
+    ...(expiredFailures.length > 0
+      ? {
+          launchFailures: [...service.launchFailures, ...expiredFailures].slice(
+            -LAUNCH_FAILURES_KEPT,
+          ),
+        }
+      : {}),
     status: {
       phase: service.deleting ? 'DRAINING' : 'ACTIVE',
       desiredCount: desired,

@@ -36,6 +36,9 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
 /** A launch ECS refused (RunTask failure or rejection), remembered on the service record. */
 export type LaunchFailure = { at: number; reason: string };
 
+/** Launch failures remembered for the restart policy (more than any sensible give-up count). */
+export const LAUNCH_FAILURES_KEPT = 50;
+
 export type FailureStreak = { count: number; lastAt: number; lastReason: string } | { count: 0 };
 
 export type RestartDecision =

@@ -14,7 +14,14 @@ export type Page<T> = { items: T[]; nextToken?: string };
 export type ServiceState = { service: ServiceRecord; tasks: TaskRecord[] };
 
 /** A human-readable line in a service's history ("(service web) has reached a steady state."). */
-export type ServiceEvent = { id: string; createdAt: string; message: string };
+export type ServiceEvent = {
+  id: string;
+  createdAt: string;
+  message: string;
+  /** How many times it was said in a row (folded repeats), and when it was said last. */
+  count?: number;
+  lastAt?: string;
+};
 
 /** Outcome of a conditional write: a lost race is a result, not an exception. */
 export type WriteResult = { ok: true } | { ok: false; reason: 'conflict' | 'not-found' };
@@ -57,6 +64,8 @@ export type ServiceStore = {
     forgetStops: string[];
     /** Expectations whose launch is issued again now: their `issuedAt` becomes `at`. */
     reissue?: { token: string; at: number }[];
+    /** Replaces the remembered launch failures (the caller keeps the list bounded). */
+    launchFailures?: LaunchFailure[];
     /** The status as the plan sees it, written in the same write. */
     status: ServiceStatus;
   }): Promise<WriteResult>;

@@ -824,6 +824,39 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       ).rejects.toBeInstanceOf(ValidationError);
     });
 
+    it('folds a message repeated in a row into one event with a count, as ECS does', async () => {
+      const name = uniqueName();
+      const busy = '(service x) is unable to start tasks: RESOURCE:MEMORY';
+      await store.appendEvents({
+        serviceName: name,
+        messages: ['(service x) has started 1 tasks.'],
+        now: T0,
+      });
+      await store.appendEvents({ serviceName: name, messages: [busy], now: T1 });
+      await store.appendEvents({ serviceName: name, messages: [busy], now: T2 });
+      await store.appendEvents({ serviceName: name, messages: [busy, busy], now: T3 });
+      const listed = await store.listEvents({ serviceName: name });
+      expect(
+        listed.items.map(({ message, count, lastAt }) => ({ message, count, lastAt })),
+      ).toEqual([
+        { message: busy, count: 4, lastAt: T3 },
+        { message: '(service x) has started 1 tasks.', count: undefined, lastAt: undefined },
+      ]);
+      expect(listed.items[0]?.createdAt).toBe(T1);
+      // Something else in between starts a new line.
+      await store.appendEvents({
+        serviceName: name,
+        messages: ['(service x) has reached a steady state.', busy],
+        now: T3,
+      });
+      expect((await store.listEvents({ serviceName: name })).items.map((e) => e.message)).toEqual([
+        busy,
+        '(service x) has reached a steady state.',
+        busy,
+        '(service x) has started 1 tasks.',
+      ]);
+    });
+
     it('keeps the order of events written in the same millisecond by separate calls', async () => {
       const name = uniqueName();
       for (const m of ['c0', 'c1', 'c2', 'c3', 'c4', 'c5']) {

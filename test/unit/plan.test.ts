@@ -78,6 +78,7 @@ function expectedPlan(
   };
 }
 
+const NEVER_APPEARED = 'the launched task never appeared (no event, not found by resync)';
 const scaleIn = (to: number) => `Steward: scaling service web in to ${to}`;
 const duplicate = (slot: number) => `Steward: slot ${slot} of service web is held by an older task`;
 const unslotted = 'Steward: task has no slot in service web';
@@ -307,6 +308,8 @@ describe('plan: table of cases', () => {
       [t0, t1],
       expectedPlan({
         forget: [{ token: expired.token, expired: true }],
+        // It counts as a failed launch for the restart policy.
+        launchFailures: [{ at: now, reason: NEVER_APPEARED }],
         launches: [launchOf(2)],
         status: { runningCount: 2, pendingCount: 1 },
       }),
@@ -380,6 +383,7 @@ describe('plan: table of cases', () => {
       [{ ...t0, lastStatus: 'STOPPED' }],
       expectedPlan({
         forget: [{ token: expired.token, expired: true }],
+        launchFailures: [{ at: now, reason: NEVER_APPEARED }],
         remove: true,
         status: { phase: 'DRAINING', desiredCount: 0, steady: true },
       }),
