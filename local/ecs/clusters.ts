@@ -96,6 +96,8 @@ export type ClusterRegistryOptions = ArnContext & {
   clusters?: readonly StoredCluster[];
   /** Counts of tasks by status for DescribeClusters; supplied by the emulator. */
   taskCounts: (clusterArn: string) => { running: number; pending: number };
+  /** Simulated container instances of a cluster; none when absent. */
+  instanceCount?: (clusterArn: string) => number;
 };
 
 /** Clusters: CreateCluster, DescribeClusters, ListClusters. `default` always exists. */
@@ -104,11 +106,13 @@ export class ClusterRegistry {
   private readonly ctx: ArnContext;
   private readonly now: () => number;
   private readonly taskCounts: ClusterRegistryOptions['taskCounts'];
+  private readonly instanceCount: (clusterArn: string) => number;
 
   constructor(options: ClusterRegistryOptions) {
     this.ctx = { region: options.region, accountId: options.accountId };
     this.now = options.now;
     this.taskCounts = options.taskCounts;
+    this.instanceCount = options.instanceCount ?? (() => 0);
     for (const c of options.clusters ?? []) this.byName.set(c.clusterName, c);
     if (!this.byName.has(DEFAULT_CLUSTER)) {
       // Fargate providers are associated so capacityProviderStrategy works without setup.
@@ -205,7 +209,7 @@ export class ClusterRegistry {
       clusterArn: c.clusterArn,
       clusterName: c.clusterName,
       status: 'ACTIVE',
-      registeredContainerInstancesCount: 0,
+      registeredContainerInstancesCount: this.instanceCount(c.clusterArn),
       runningTasksCount: counts.running,
       pendingTasksCount: counts.pending,
       activeServicesCount: 0,

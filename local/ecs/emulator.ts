@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EventBridgeEvent } from '../eventbridge-event';
+import { CAPACITY_UNAVAILABLE_REASON, CapacityRegistry, type InstanceSpec } from './capacity';
 import { ClusterRegistry, DEFAULT_CLUSTER } from './clusters';
 import { EcsApiError, EcsErrorType, invalidParameter } from './errors';
 import {
@@ -12,10 +13,14 @@ import {
   LaunchType,
   type PersistedState,
   parseTaskRef,
+  type RunTaskFailure,
   StopCode,
   type StoredCluster,
+  type StoredContainer,
+  type StoredContainerInstance,
   type StoredTask,
   TaskStatus,
+  type TimelinePoint,
 } from './model';
 import { paginate } from './pagination';
 import { loadStateFile, StateFile } from './persistence';
@@ -31,14 +36,17 @@ import {
   applyTransition,
   DEFAULT_USER_STOP_REASON,
   exitContainer,
+  interruptSpot,
   nextTransition,
   requestStop,
 } from './state-machine';
 import { TaskDefinitionRegistry } from './task-definitions';
 import { renderTask, renderTaskEventDetail } from './task-view';
 import { checkClientToken, RequestReader, readTags, type Tag } from './validation';
+import { scaleWorkload, timelineValueAt } from './workload';
 
 export type { EventBridgeEvent } from '../eventbridge-event';
+export type { InstanceSpec } from './capacity';
 export type { BucketLimit, BucketName, RateLimitOptions } from './rate-limits';
 
 export type EcsEmulatorOptions = {
@@ -59,7 +67,30 @@ export type EcsEmulatorOptions = {
    * documented limits, an object overrides some of them.
    */
   rateLimits?: RateLimitOptions;
+  /**
+   * How many emulated ms pass per clock ms, default 1; 60 makes an emulated minute one second.
+   * Divides every emulated delay: lifecycle steps, workload exit-after-ms, Spot's two-minute
+   * warning, stopped-task and client-token retention, health and usage timelines. Rate limits stay
+   * per clock second, as the callers' request rate is real.
+   */
+  timeScale?: number;
 };
+
+/** setCapacity's argument: a cluster's simulated EC2 instances and/or FARGATE_SPOT availability. */
+export type SetCapacityOptions = {
+  cluster?: string;
+  spotAvailable?: boolean;
+  instances?: InstanceSpec[];
+};
+
+/** interruptSpot's argument: one task, or `count` RUNNING FARGATE_SPOT tasks (default 1). */
+export type InterruptSpotOptions = { cluster?: string; task?: string; count?: number };
+
+/** usage's argument: which RUNNING tasks to average over (serviceGroup is the task `group`). */
+export type UsageOptions = { cluster?: string; serviceGroup?: string; startedBy?: string };
+
+/** Average simulated utilisation of the matching RUNNING tasks (0 when there are none). */
+export type Usage = { tasks: number; cpuPercent: number; memoryPercent: number };
 
 /** Calls received per operation, and how many of them were answered ThrottlingException. */
 export type EcsCounters = { calls: Record<string, number>; throttled: Record<string, number> };
@@ -78,6 +109,9 @@ export type KillTaskOptions = {
 
 const HOUR_MS = 3_600_000;
 const CLIENT_TOKEN_TTL_MS = 24 * HOUR_MS;
+// Fargate Spot's warning before it takes a task back (ECS-FACTS §1.6).
+const SPOT_WARNING_MS = 120_000;
+const FARGATE_SPOT = 'FARGATE_SPOT';
 const STOP_REASON_MAX = 255;
 const ENI_ATTACHMENT_TYPE = 'ElasticNetworkInterface';
 
@@ -96,7 +130,7 @@ const MUTATING = new Set([
 
 /** A validated RunTask: a retry of an earlier request (same clientToken) or a new launch. */
 type PreparedRunTask =
-  | { kind: 'retry'; taskArns: string[] }
+  | { kind: 'retry'; taskArns: string[]; failures: RunTaskFailure[] }
   | {
       kind: 'launch';
       plan: LaunchPlan;
@@ -114,8 +148,13 @@ const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
  */
 export class EcsEmulator {
   private readonly ctx: ArnContext;
+  private readonly timeScale: number;
   private readonly stepDelayMs: number;
   private readonly stoppedRetentionMs: number;
+  private readonly spotWarningMs: number;
+  private readonly hourMs: number;
+  private readonly clientTokenTtlMs: number;
+  private readonly capacity: CapacityRegistry;
   private readonly now: () => number;
   private readonly emitEvent: ((event: EventBridgeEvent) => void) | undefined;
   private readonly clusters: ClusterRegistry;
@@ -135,8 +174,15 @@ export class EcsEmulator {
       region: options.region ?? 'us-east-1',
       accountId: options.accountId ?? '000000000000',
     };
-    this.stepDelayMs = options.stepDelayMs ?? 300;
-    this.stoppedRetentionMs = options.stoppedRetentionMs ?? HOUR_MS;
+    this.timeScale = options.timeScale ?? 1;
+    if (!Number.isFinite(this.timeScale) || this.timeScale <= 0) {
+      throw new Error(`timeScale must be a positive number, got ${String(options.timeScale)}`);
+    }
+    this.stepDelayMs = this.scaled(options.stepDelayMs ?? 300);
+    this.stoppedRetentionMs = this.scaled(options.stoppedRetentionMs ?? HOUR_MS);
+    this.spotWarningMs = this.scaled(SPOT_WARNING_MS);
+    this.hourMs = this.scaled(HOUR_MS);
+    this.clientTokenTtlMs = this.scaled(CLIENT_TOKEN_TTL_MS);
     this.now = options.now ?? Date.now;
     this.emitEvent = options.emit;
     const limits = resolveRateLimits(options.rateLimits);
@@ -148,6 +194,15 @@ export class EcsEmulator {
       now: this.now,
       clusters: loaded?.clusters ?? [],
       taskCounts: (clusterArn) => this.taskCounts(clusterArn),
+      instanceCount: (clusterArn) => this.capacity.instancesOf(clusterArn).length,
+    });
+    this.capacity = new CapacityRegistry({
+      ...this.ctx,
+      now: this.now,
+      clusters: this.clusters,
+      tasks: () => this.tasks.values(),
+      instances: loaded?.containerInstances ?? [],
+      spotUnavailable: loaded?.spotUnavailable ?? [],
     });
     this.taskDefinitions = new TaskDefinitionRegistry({
       ...this.ctx,
@@ -172,6 +227,8 @@ export class EcsEmulator {
       StopTask: (b) => this.stopTask(b),
       DescribeTasks: (b) => this.describeTasks(b),
       ListTasks: (b) => this.listTasks(b),
+      ListContainerInstances: (b) => this.capacity.list(b),
+      DescribeContainerInstances: (b) => this.capacity.describe(b),
       TagResource: (b) => this.tagResource(b),
       UntagResource: (b) => this.untagResource(b),
       ListTagsForResource: (b) => this.listTagsForResource(b),
@@ -268,7 +325,95 @@ export class EcsEmulator {
       );
     }
     this.afterChange(task);
-    return renderTask({ task, includeTags: false });
+    return renderTask({ task, includeTags: false, now: this.now() });
+  }
+
+  /**
+   * Test control: replaces a cluster's simulated EC2 container instances (when `instances` is
+   * given) and turns FARGATE_SPOT capacity on or off (when `spotAvailable` is given). Tasks on
+   * replaced instances keep running. Returns the cluster's container instance ARNs.
+   */
+  setCapacity(o: SetCapacityOptions): { containerInstanceArns: string[] } {
+    this.expire();
+    const result = this.capacity.set(o);
+    this.stateFile?.markDirty();
+    return result;
+  }
+
+  /**
+   * Test control: Fargate Spot takes tasks back. Interrupts `task`, or the `count` (default 1)
+   * oldest RUNNING FARGATE_SPOT tasks of the cluster: a warning change (desired STOPPED,
+   * SpotInterruption) now, the stop two emulated minutes later. Returns the interrupted task ARNs.
+   */
+  interruptSpot(o: InterruptSpotOptions): string[] {
+    this.expire();
+    const cluster = this.clusters.get(o.cluster);
+    const interruptible = (t: StoredTask): boolean =>
+      t.capacityProviderName === FARGATE_SPOT &&
+      t.lastStatus === TaskStatus.Running &&
+      t.desiredStatus === DesiredStatus.Running;
+    let targets: StoredTask[];
+    if (o.task !== undefined) {
+      if (o.count !== undefined) throw invalidParameter('Give either task or count, not both.');
+      const task = this.findTask({ cluster, ref: o.task });
+      if (!task) throw invalidParameter('The referenced task was not found.');
+      if (task.capacityProviderName !== FARGATE_SPOT) {
+        throw invalidParameter(`Task ${task.taskArn} does not run on FARGATE_SPOT.`);
+      }
+      if (!interruptible(task)) {
+        throw invalidParameter(
+          `Task ${task.taskArn} is ${task.lastStatus} with desired status ${task.desiredStatus}, not RUNNING.`,
+        );
+      }
+      targets = [task];
+    } else {
+      const count = o.count ?? 1;
+      if (!Number.isSafeInteger(count) || count < 1) {
+        throw invalidParameter('count must be a positive integer.');
+      }
+      targets = [...this.tasks.values()]
+        .filter((t) => t.clusterArn === cluster.clusterArn && interruptible(t))
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .slice(0, count);
+    }
+    const now = this.now();
+    const interrupted: string[] = [];
+    for (const task of targets) {
+      if (!interruptSpot({ task, now })) continue;
+      this.afterChange(task);
+      interrupted.push(task.taskArn);
+    }
+    return interrupted;
+  }
+
+  /**
+   * Test control: average simulated CPU and memory utilisation (steward.emulator/cpu-percent and
+   * memory-percent labels) over the cluster's RUNNING tasks matching the filter, as CloudWatch's
+   * service CPUUtilization averages over a service's tasks.
+   */
+  usage(o: UsageOptions): Usage {
+    this.expire();
+    const cluster = this.clusters.get(o.cluster);
+    const now = this.now();
+    const running = [...this.tasks.values()].filter(
+      (t) =>
+        t.clusterArn === cluster.clusterArn &&
+        t.lastStatus === TaskStatus.Running &&
+        (o.serviceGroup === undefined || t.group === o.serviceGroup) &&
+        (o.startedBy === undefined || t.startedBy === o.startedBy),
+    );
+    if (running.length === 0) return { tasks: 0, cpuPercent: 0, memoryPercent: 0 };
+    let cpu = 0;
+    let memory = 0;
+    for (const task of running) {
+      cpu += this.taskPercent({ task, now, of: (c) => c.workload?.cpuPercent });
+      memory += this.taskPercent({ task, now, of: (c) => c.workload?.memoryPercent });
+    }
+    return {
+      tasks: running.length,
+      cpuPercent: cpu / running.length,
+      memoryPercent: memory / running.length,
+    };
   }
 
   /** Stops all timers and writes the state file. Tasks resume from it on the next start. */
@@ -296,29 +441,59 @@ export class EcsEmulator {
     if (!prepared) throw rejection;
     if (prepared.kind === 'retry') {
       // A retry: the original tasks, as they are now; nothing new is launched.
+      const now = this.now();
       const tasks = prepared.taskArns
         .map((arn) => this.tasks.get(arn))
         .filter((t): t is StoredTask => t !== undefined)
-        .map((task) => renderTask({ task, includeTags: false }));
-      return { tasks, failures: [] };
+        .map((task) => renderTask({ task, includeTags: false, now }));
+      return { tasks, failures: prepared.failures };
     }
     const { plan, cluster, clientToken, fingerprint } = prepared;
     const now = this.now();
-    const created = Array.from({ length: plan.count }, (_, i) =>
-      this.createTask({ plan, cluster, index: i, now }),
-    );
+    // Tasks are placed one by one, so each sees what the previous ones took; a task that finds
+    // no capacity becomes a failure and the call succeeds with the others, as in ECS.
+    const created: StoredTask[] = [];
+    const failures: RunTaskFailure[] = [];
+    for (let index = 0; index < plan.count; index++) {
+      if (
+        plan.capacityProviders[index] === FARGATE_SPOT &&
+        !this.capacity.spotAvailable(cluster.clusterArn)
+      ) {
+        failures.push({ arn: cluster.clusterArn, reason: CAPACITY_UNAVAILABLE_REASON });
+        continue;
+      }
+      let instance: StoredContainerInstance | undefined;
+      if (plan.launchType === LaunchType.Ec2) {
+        const placement = this.capacity.place({
+          clusterArn: cluster.clusterArn,
+          demand: plan.reservation,
+        });
+        if (!placement.ok) {
+          failures.push(placement.failure);
+          continue;
+        }
+        instance = placement.instance;
+      }
+      created.push(
+        this.createTask({ plan, cluster, index, now, ...(instance ? { instance } : {}) }),
+      );
+    }
     if (clientToken !== undefined) {
       const record: ClientTokenRecord = {
         clusterArn: cluster.clusterArn,
         clientToken,
         fingerprint,
         taskArns: created.map((t) => t.taskArn),
+        ...(failures.length > 0 ? { failures } : {}),
         createdAt: now,
       };
       this.clientTokens.set(this.tokenKey(record), record);
     }
     for (const task of created) this.afterChange(task);
-    return { tasks: created.map((task) => renderTask({ task, includeTags: false })), failures: [] };
+    return {
+      tasks: created.map((task) => renderTask({ task, includeTags: false, now })),
+      failures,
+    };
   }
 
   /** Validates a RunTask request and resolves its clientToken; changes nothing. */
@@ -343,10 +518,19 @@ export class EcsEmulator {
             fields: { resourceIds: [...previous.taskArns] },
           });
         }
-        return { kind: 'retry', taskArns: [...previous.taskArns] };
+        return {
+          kind: 'retry',
+          taskArns: [...previous.taskArns],
+          failures: (previous.failures ?? []).map((f) => ({ ...f })),
+        };
       }
     }
-    const plan = planRunTask({ req, cluster, taskDefinitions: this.taskDefinitions });
+    const plan = planRunTask({
+      req,
+      cluster,
+      taskDefinitions: this.taskDefinitions,
+      hasInstances: this.capacity.instancesOf(cluster.clusterArn).length > 0,
+    });
     return {
       kind: 'launch',
       plan,
@@ -391,8 +575,10 @@ export class EcsEmulator {
     cluster: StoredCluster;
     index: number;
     now: number;
+    /** EC2: the container instance the task is placed on. */
+    instance?: StoredContainerInstance;
   }): StoredTask {
-    const { plan, cluster, now } = o;
+    const { plan, cluster, now, instance } = o;
     const taskId = hex(16);
     const taskArn = arns.task({ ...this.ctx, clusterName: cluster.clusterName, taskId });
     const subnet = plan.subnets[o.index % Math.max(plan.subnets.length, 1)];
@@ -431,12 +617,22 @@ export class EcsEmulator {
       networkMode: plan.networkMode,
       launchType: plan.launchType,
       ...(provider === undefined ? {} : { capacityProviderName: provider }),
+      ...(instance === undefined
+        ? {}
+        : {
+            containerInstanceArn: instance.containerInstanceArn,
+            reservation: {
+              ...plan.reservation,
+              tcpPorts: [...plan.reservation.tcpPorts],
+              udpPorts: [...plan.reservation.udpPorts],
+            },
+          }),
       ...(plan.platformVersion === undefined
         ? {}
         : { platformVersion: plan.platformVersion, platformFamily: 'Linux' }),
       ...(plan.cpu === undefined ? {} : { cpu: plan.cpu }),
       ...(plan.memory === undefined ? {} : { memory: plan.memory }),
-      availabilityZone: this.availabilityZone(subnet),
+      availabilityZone: instance?.availabilityZone ?? this.availabilityZone(subnet),
       lastStatus: TaskStatus.Provisioning,
       desiredStatus: DesiredStatus.Running,
       version: 1,
@@ -456,7 +652,9 @@ export class EcsEmulator {
         ...(c.memoryReservation === undefined ? {} : { memoryReservation: c.memoryReservation }),
         environment: c.environment,
         ...(c.command === undefined ? {} : { command: c.command }),
-        ...(c.workload === undefined ? {} : { workload: { ...c.workload } }),
+        ...(c.workload === undefined
+          ? {}
+          : { workload: scaleWorkload({ workload: c.workload, scale: (ms) => this.scaled(ms) }) }),
       })),
       attachments,
       ...(plan.networkMode === 'awsvpc' ? { privateIpv4Address: privateIp } : {}),
@@ -496,7 +694,7 @@ export class EcsEmulator {
       task.tags = [];
       this.afterChange(task);
     }
-    return { task: renderTask({ task, includeTags: false }) };
+    return { task: renderTask({ task, includeTags: false, now: this.now() }) };
   }
 
   private describeTasks(body: unknown): unknown {
@@ -508,10 +706,11 @@ export class EcsEmulator {
     const includeTags = (req.stringList('include') ?? []).includes('TAGS');
     const tasks: Record<string, unknown>[] = [];
     const failures: { arn: string; reason: string }[] = [];
+    const now = this.now();
     for (const ref of new Set(refs)) {
       const task = this.findTask({ cluster, ref });
       if (task) {
-        tasks.push(renderTask({ task, includeTags }));
+        tasks.push(renderTask({ task, includeTags, now }));
       } else {
         const arn =
           arnResource(ref) === undefined
@@ -535,14 +734,15 @@ export class EcsEmulator {
     if (req.string('serviceName') !== undefined) {
       throw new EcsApiError({ type: EcsErrorType.ServiceNotFound, message: 'Service not found.' });
     }
-    // No container instances exist, so no task runs on one.
-    const onInstance = req.string('containerInstance') !== undefined;
+    // By ARN or id; a task keeps its instance ARN after setCapacity replaced the instance.
+    const instanceRef = req.string('containerInstance');
+    const instanceId = instanceRef?.split('/').at(-1);
     const keyOf = (t: StoredTask): string =>
       `${String(t.createdAt).padStart(15, '0')}/${t.taskArn}`;
     const items = [...this.tasks.values()]
       .filter(
         (t) =>
-          !onInstance &&
+          (instanceId === undefined || t.containerInstanceArn?.split('/').at(-1) === instanceId) &&
           t.clusterArn === cluster.clusterArn &&
           t.desiredStatus === desired &&
           (family === undefined || t.family === family) &&
@@ -624,7 +824,14 @@ export class EcsEmulator {
     }
     const now = this.now();
     if (!o.resume || task.transitionDueAt === undefined) {
-      task.transitionDueAt = now + transition.delayMs({ task, stepDelayMs: this.stepDelayMs, now });
+      task.transitionDueAt =
+        now +
+        transition.delayMs({
+          task,
+          stepDelayMs: this.stepDelayMs,
+          spotWarningMs: this.spotWarningMs,
+          now,
+        });
     }
     if (this.closed) return;
     const timer = setTimeout(
@@ -684,9 +891,9 @@ export class EcsEmulator {
     for (const [key, record] of this.clientTokens) {
       const allGone = record.taskArns.every((arn) => {
         const t = this.tasks.get(arn);
-        return !t || (t.stoppedAt !== undefined && now - t.stoppedAt >= HOUR_MS);
+        return !t || (t.stoppedAt !== undefined && now - t.stoppedAt >= this.hourMs);
       });
-      if (allGone || now - record.createdAt >= CLIENT_TOKEN_TTL_MS) {
+      if (allGone || now - record.createdAt >= this.clientTokenTtlMs) {
         this.clientTokens.delete(key);
         this.stateFile?.markDirty();
       }
@@ -694,6 +901,30 @@ export class EcsEmulator {
   }
 
   // ---- helpers ----------------------------------------------------------------------------
+
+  /** An emulated duration on the emulator clock (rounded up so a step never becomes instant). */
+  private scaled(emulatedMs: number): number {
+    return Math.ceil(emulatedMs / this.timeScale);
+  }
+
+  /**
+   * A task's simulated use of CPU or memory: the sum over its running containers of their
+   * labelled percentages (each label is the container's part of the task), at most 100.
+   */
+  private taskPercent(o: {
+    task: StoredTask;
+    now: number;
+    of: (c: StoredContainer) => TimelinePoint<number>[] | undefined;
+  }): number {
+    const elapsedMs = o.now - (o.task.startedAt ?? o.now);
+    let sum = 0;
+    for (const c of o.task.containers) {
+      const timeline = o.of(c);
+      if (c.lastStatus !== 'RUNNING' || !timeline) continue;
+      sum += timelineValueAt({ timeline, elapsedMs, before: 0 });
+    }
+    return Math.min(100, sum);
+  }
 
   private findTask(o: { cluster: StoredCluster; ref: string }): StoredTask | undefined {
     const { taskId, clusterName } = parseTaskRef(o.ref);
@@ -740,6 +971,7 @@ export class EcsEmulator {
       taskDefinitions: this.taskDefinitions.all(),
       tasks: [...this.tasks.values()],
       clientTokens: [...this.clientTokens.values()],
+      ...this.capacity.snapshot(),
     };
   }
 }

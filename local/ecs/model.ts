@@ -69,7 +69,16 @@ export type StoredTaskDefinition = {
 
 export type ContainerStatus = 'PENDING' | 'RUNNING' | 'STOPPED';
 
-/** Simulated behaviour of a container, from its `steward.emulator/*` docker labels. */
+/** Container and task health as DescribeTasks reports it. */
+export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+
+/** One point of a timeline: `value` holds from `atMs` after RUNNING until the next point. */
+export type TimelinePoint<T> = { atMs: number; value: T };
+
+/**
+ * Simulated behaviour of a container, from its `steward.emulator/*` docker labels. Times are read
+ * from the labels in emulated ms; a task's copy holds them divided by the time scale (clock ms).
+ */
 export type ContainerWorkload = {
   /** The container exits this long (emulator clock) after the task reaches RUNNING. */
   exitAfterMs?: number;
@@ -77,6 +86,12 @@ export type ContainerWorkload = {
   exitCode: number;
   /** The container never starts; the task stops with TaskFailedToStart and this reason. */
   failToStart?: string;
+  /** Health over time for a container with a healthCheck; UNKNOWN before the first point. */
+  health?: TimelinePoint<HealthStatus>[];
+  /** Simulated CPU use in percent of the container's share; 0 before the first point. */
+  cpuPercent?: TimelinePoint<number>[];
+  /** Simulated memory use in percent; 0 before the first point. */
+  memoryPercent?: TimelinePoint<number>[];
 };
 
 export type StoredContainer = {
@@ -105,6 +120,28 @@ export type StoredAttachment = {
   details: KeyValuePair[];
 };
 
+/** CPU units, MiB and host ports a task holds on its container instance until it STOPs. */
+export type ResourceReservation = {
+  cpu: number;
+  memory: number;
+  tcpPorts: number[];
+  udpPorts: number[];
+};
+
+/** A simulated EC2 container instance (always ACTIVE, agent connected). */
+export type StoredContainerInstance = {
+  containerInstanceArn: string;
+  ec2InstanceId: string;
+  clusterArn: string;
+  /** Registered CPU units and MiB. */
+  cpu: number;
+  memory: number;
+  /** Ports the agent reserves at registration (TCP). */
+  ports: number[];
+  availabilityZone: string;
+  registeredAt: number;
+};
+
 export type StoredTask = {
   taskId: string;
   taskArn: string;
@@ -114,6 +151,9 @@ export type StoredTask = {
   networkMode: string;
   launchType: LaunchType;
   capacityProviderName?: string;
+  /** EC2 only: the container instance the task was placed on and what it holds there. */
+  containerInstanceArn?: string;
+  reservation?: ResourceReservation;
   platformVersion?: string;
   platformFamily?: string;
   cpu?: string;
@@ -153,8 +193,13 @@ export type ClientTokenRecord = {
   /** Canonical JSON of the request minus clientToken, to tell a retry from a different request. */
   fingerprint: string;
   taskArns: string[];
+  /** RunTask failures of the original request, returned again on a retry. */
+  failures?: RunTaskFailure[];
   createdAt: number;
 };
+
+/** One entry of RunTask's `failures`. */
+export type RunTaskFailure = { arn: string; reason: string; detail?: string };
 
 export type PersistedState = {
   format: 1;
@@ -162,6 +207,10 @@ export type PersistedState = {
   taskDefinitions: StoredTaskDefinition[];
   tasks: StoredTask[];
   clientTokens: ClientTokenRecord[];
+  /** Added after format 1 was fixed; absent in older files. */
+  containerInstances?: StoredContainerInstance[];
+  /** Clusters where FARGATE_SPOT has no capacity (setCapacity spotAvailable false). */
+  spotUnavailable?: string[];
 };
 
 export type ArnContext = { region: string; accountId: string };
@@ -176,6 +225,8 @@ export const arns = {
     `arn:aws:ecs:${o.region}:${o.accountId}:task/${o.clusterName}/${o.taskId}`,
   container: (o: ArnContext & { clusterName: string; taskId: string; id: string }): string =>
     `arn:aws:ecs:${o.region}:${o.accountId}:container/${o.clusterName}/${o.taskId}/${o.id}`,
+  containerInstance: (o: ArnContext & { clusterName: string; id: string }): string =>
+    `arn:aws:ecs:${o.region}:${o.accountId}:container-instance/${o.clusterName}/${o.id}`,
 };
 
 /** The resource part of an ECS ARN (`cluster/x`, `task/c/id`), or undefined if not an ECS ARN. */

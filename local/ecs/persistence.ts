@@ -27,6 +27,8 @@ export const loadStateFile = (path: string): PersistedState | undefined => {
     taskDefinitions: state.taskDefinitions ?? [],
     tasks: state.tasks ?? [],
     clientTokens: state.clientTokens ?? [],
+    containerInstances: state.containerInstances ?? [],
+    spotUnavailable: state.spotUnavailable ?? [],
   };
 };
 

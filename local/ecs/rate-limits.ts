@@ -38,6 +38,8 @@ export const OPERATION_BUCKETS: Readonly<Record<string, BucketName>> = {
   StopTask: 'taskLifecycle',
   DescribeTasks: 'reads',
   ListTasks: 'reads',
+  DescribeContainerInstances: 'reads',
+  ListContainerInstances: 'reads',
   DescribeClusters: 'reads',
   ListClusters: 'reads',
   DescribeTaskDefinition: 'reads',

@@ -4,6 +4,7 @@ import {
   type ContainerWorkload,
   LAUNCH_TYPES,
   LaunchType,
+  type ResourceReservation,
   type StoredCluster,
   type StoredTaskDefinition,
 } from './model';
@@ -58,6 +59,8 @@ export type LaunchPlan = {
   overrides: Record<string, unknown>;
   containers: ContainerPlan[];
   enableExecuteCommand: boolean;
+  /** What each task holds on a container instance (EC2). */
+  reservation: ResourceReservation;
 };
 
 const sortKeys = (value: unknown): unknown => {
@@ -88,6 +91,7 @@ const readLaunchType = (o: {
   req: RequestReader;
   cluster: StoredCluster;
   count: number;
+  hasInstances: boolean;
 }): { launchType: LaunchType; capacityProviders: (string | undefined)[] } => {
   const launchType = o.req.enumString({ member: 'launchType', values: LAUNCH_TYPES });
   const strategy = readCapacityProviderStrategy({
@@ -110,9 +114,11 @@ const readLaunchType = (o: {
   }
   // Without a strategy ECS defaults to the EC2 launch type.
   const lt = launchType ?? LaunchType.Ec2;
+  if (lt === LaunchType.Ec2 && o.hasInstances) {
+    return { launchType: lt, capacityProviders: Array.from({ length: o.count }, () => undefined) };
+  }
   if (lt !== LaunchType.Fargate) {
-    // The emulator has no container instances, so every non-Fargate placement fails as in an
-    // empty ECS cluster.
+    // Only simulated EC2 instances exist, so other placements fail as in an empty ECS cluster.
     throw invalidParameter('No Container Instances were found in your cluster.');
   }
   return { launchType: lt, capacityProviders: Array.from({ length: o.count }, () => 'FARGATE') };
@@ -208,11 +214,51 @@ const asKeyValuePairs = (value: unknown): KeyValuePair[] =>
 const optionalString = (value: unknown): string | undefined =>
   value === undefined || value === null ? undefined : String(value);
 
+const toNumber = (value: unknown): number => {
+  const n = Number(value ?? 0);
+  return Number.isFinite(n) ? n : 0;
+};
+
+/**
+ * What one task reserves on a container instance: task-level cpu/memory when set, else the sum
+ * over containers (memoryReservation before memory, as placement uses the soft limit), plus the
+ * static host ports of bridge and host network modes (hostPort 0 or absent in bridge is dynamic).
+ */
+const reservationOf = (o: {
+  cpu: string | undefined;
+  memory: string | undefined;
+  networkMode: string;
+  definitions: Record<string, unknown>[];
+}): ResourceReservation => {
+  const cpu =
+    (o.cpu === undefined ? undefined : parseCpuUnits(o.cpu)) ??
+    o.definitions.reduce((sum, d) => sum + toNumber(d.cpu), 0);
+  const memory =
+    (o.memory === undefined ? undefined : parseMemoryMiB(o.memory)) ??
+    o.definitions.reduce((sum, d) => sum + toNumber(d.memoryReservation ?? d.memory), 0);
+  const tcpPorts = new Set<number>();
+  const udpPorts = new Set<number>();
+  if (o.networkMode === 'bridge' || o.networkMode === 'host') {
+    for (const d of o.definitions) {
+      const mappings = Array.isArray(d.portMappings) ? d.portMappings : [];
+      for (const m of mappings as Record<string, unknown>[]) {
+        const hostPort =
+          o.networkMode === 'host' ? toNumber(m.hostPort ?? m.containerPort) : toNumber(m.hostPort);
+        if (hostPort <= 0) continue;
+        (m.protocol === 'udp' ? udpPorts : tcpPorts).add(hostPort);
+      }
+    }
+  }
+  return { cpu, memory, tcpPorts: [...tcpPorts], udpPorts: [...udpPorts] };
+};
+
 /** Validates a RunTask request (cluster already resolved) into a LaunchPlan. */
 export const planRunTask = (o: {
   req: RequestReader;
   cluster: StoredCluster;
   taskDefinitions: TaskDefinitionRegistry;
+  /** Whether the cluster has simulated container instances for the EC2 launch type. */
+  hasInstances: boolean;
 }): LaunchPlan => {
   const { req } = o;
   const tdRef = req.requiredString('taskDefinition');
@@ -242,7 +288,12 @@ export const planRunTask = (o: {
 
   const td = o.taskDefinitions.resolveForRun(tdRef);
   const def = td.definition;
-  const { launchType, capacityProviders } = readLaunchType({ req, cluster: o.cluster, count });
+  const { launchType, capacityProviders } = readLaunchType({
+    req,
+    cluster: o.cluster,
+    count,
+    hasInstances: o.hasInstances,
+  });
   const compatibilities = (def.compatibilities as string[] | undefined) ?? [];
   if (!compatibilities.includes(launchType)) {
     throw clientError(`Task definition does not support launch_type ${launchType}.`);
@@ -298,6 +349,7 @@ export const planRunTask = (o: {
     const workload = readWorkload({
       container: name,
       labels: d.dockerLabels as Record<string, unknown> | undefined,
+      healthCheck: d.healthCheck as Record<string, unknown> | undefined,
     });
     return {
       name,
@@ -332,5 +384,6 @@ export const planRunTask = (o: {
     overrides,
     containers,
     enableExecuteCommand,
+    reservation: reservationOf({ cpu, memory, networkMode, definitions }),
   };
 };

@@ -17,8 +17,17 @@ import {
 /** Exit code of a container stopped by `docker stop` that exits on SIGTERM (128 + 15). */
 export const SIGTERM_EXIT_CODE = 143;
 
-/** What a row's delay may depend on; `now` is the emulator clock when the step is planned. */
-export type DelayContext = { task: StoredTask; stepDelayMs: number; now: number };
+/**
+ * What a row's delay may depend on; `now` is the emulator clock when the step is planned. Delays
+ * arrive already divided by the emulator's time scale.
+ */
+export type DelayContext = {
+  task: StoredTask;
+  stepDelayMs: number;
+  /** How long a Fargate Spot task keeps running after its interruption warning. */
+  spotWarningMs: number;
+  now: number;
+};
 
 /** What entering a status or a row's effect works on. */
 export type EnterContext = { task: StoredTask; now: number };
@@ -114,6 +123,16 @@ export const TRANSITIONS: readonly Transition[] = [
     to: TaskStatus.Stopped,
     when: (t) => wantsStopped(t) && !usesEni(t),
     delayMs: oneStep,
+  },
+  {
+    // A Spot interruption is a two-minute warning: the task keeps RUNNING (desired STOPPED) until
+    // it is over, then stops as any other.
+    name: 'spot-warning-over',
+    from: [TaskStatus.Running],
+    to: TaskStatus.Stopping,
+    when: (t) => wantsStopped(t) && t.stopCode === StopCode.SpotInterruption,
+    delayMs: ({ task, now, spotWarningMs }) =>
+      Math.max(0, (task.stoppingAt ?? now) + spotWarningMs - now),
   },
   {
     name: 'stop-containers',
@@ -219,6 +238,7 @@ export const applyTransition = (o: {
 };
 
 export const DEFAULT_USER_STOP_REASON = 'Task stopped by user';
+export const SPOT_INTERRUPTION_REASON = 'Your Spot Task was interrupted.';
 export const ESSENTIAL_CONTAINER_EXITED_REASON = 'Essential container in task exited';
 
 // The stop request itself, shared by StopTask, container exits and start failures; no bump, so
@@ -308,6 +328,26 @@ export const exitContainer = (o: {
     return false;
   }
   containerExits(o);
+  bump(o);
+  return true;
+};
+
+/**
+ * Fargate Spot takes the task back: one change to desired STOPPED with stopCode SpotInterruption
+ * while it stays RUNNING (the warning); the `spot-warning-over` row stops it later. Returns false
+ * (no change) unless the task is RUNNING and not already stopping.
+ */
+export const interruptSpot = (o: { task: StoredTask; now: number }): boolean => {
+  const { task } = o;
+  if (task.lastStatus !== TaskStatus.Running || task.desiredStatus !== DesiredStatus.Running) {
+    return false;
+  }
+  markStopRequested({
+    task,
+    now: o.now,
+    stopCode: StopCode.SpotInterruption,
+    reason: SPOT_INTERRUPTION_REASON,
+  });
   bump(o);
   return true;
 };

@@ -292,7 +292,20 @@ export class TaskDefinitionRegistry {
       c.boolean('essential');
       c.objectList('environment');
       c.stringList('command');
-      readWorkload({ container: name, labels: this.readDockerLabels(c) });
+      const healthCheck = c.object('healthCheck');
+      if (healthCheck) {
+        if ((healthCheck.stringList('command') ?? []).length === 0) {
+          throw clientError(`Container '${name}': healthCheck.command can not be empty.`);
+        }
+        for (const member of ['interval', 'timeout', 'retries', 'startPeriod']) {
+          healthCheck.integer(member);
+        }
+      }
+      readWorkload({
+        container: name,
+        labels: this.readDockerLabels(c),
+        healthCheck: healthCheck?.snapshot(),
+      });
       // Defaults ECS fills in on every container definition.
       const def = jsonClone(c.snapshot());
       def.cpu ??= 0;
