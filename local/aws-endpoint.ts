@@ -2,7 +2,8 @@
  * One AWS-compatible endpoint (default http://127.0.0.1:4566) for the offline stack. It dispatches on
  * `X-Amz-Target`, as AWS's JSON protocols do: ECS → the emulator, DynamoDB → the embedded engine,
  * EventBridge PutEvents → the local event router, SQS SendMessage → the dead-letter file. The AWS CLI
- * and SDKs work against it with `--endpoint-url` / AWS_ENDPOINT_URL.
+ * and SDKs work against it with `--endpoint-url` / AWS_ENDPOINT_URL. Requests without X-Amz-Target
+ * under `/_steward/` go to the emulator's control API (control-api.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { CONTROL_PREFIX, isControlRequest } from './control-api';
 import type { EventRouter } from './event-router';
 import { readBody } from './http-body';
 
@@ -29,11 +31,23 @@ export type AwsEndpointOptions = {
   deadLetterFile: string;
   /** Called with each request's X-Amz-Target (for call counting in tests and benchmarks). */
   onRequest?: (target: string) => void;
+  /** Serves `/_steward/…` requests without X-Amz-Target (not counted by onRequest). */
+  control?: RequestListener;
 };
 
 /** Creates (does not start) the endpoint's HTTP server. */
 export function createAwsEndpoint(options: AwsEndpointOptions): Server {
   return createServer((req, res) => {
+    if (isControlRequest(req)) {
+      if (options.control) return options.control(req, res);
+      req.resume();
+      return send({
+        res,
+        status: 404,
+        contentType: 'application/json',
+        body: { message: `No control API on this endpoint (${CONTROL_PREFIX}…)` },
+      });
+    }
     const target = String(req.headers['x-amz-target'] ?? '');
     options.onRequest?.(target);
     if (target.startsWith(ECS)) return options.ecs(req, res);

@@ -18,9 +18,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { createAwsEndpoint } from './aws-endpoint';
+import { createControlApi } from './control-api';
 import { lockDataDir } from './data-dir-lock';
-import { EcsEmulator, type EventBridgeEvent } from './ecs/emulator';
+import { EcsEmulator, type EventBridgeEvent, type RateLimitOptions } from './ecs/emulator';
 import { createEcsRequestHandler } from './ecs/http';
+import { type FaultyTransport, makeFaultyTransport } from './event-faults';
 import { type EventRouter, makeEventRouter, type RoutedEvent } from './event-router';
 import { createHttpGateway } from './http-gateway';
 import { type LocalFunction, loadFunctions } from './lambda-runtime';
@@ -42,8 +44,15 @@ export type StackOptions = {
   tickIntervalMs?: number;
   /** Delay before the first retry of a failed asynchronous invoke. */
   retryBaseMs?: number;
-  /** Decides how each routed event is delivered (tests drop or delay events with it). */
+  /**
+   * Decides how each routed event is delivered (tests drop or delay events with it). It receives
+   * what survives the injected faults (`Stack.faults`), which are off by default.
+   */
   transport?: (deliver: () => void, event: RoutedEvent) => void;
+  /** Random source of the fault injection (a seeded PRNG makes tests reproducible). */
+  faultRandom?: () => number;
+  /** AWS's ECS request throttling in the emulator: off by default, `true` for AWS's limits. */
+  ecsRateLimits?: RateLimitOptions;
   log?: (line: string) => void;
 };
 
@@ -55,6 +64,8 @@ export type Stack = {
   dataDir: string;
   deadLetterFile: string;
   emulator: EcsEmulator;
+  /** Event delivery faults between the emulator (and PutEvents) and the functions; all 0 at start. */
+  faults: FaultyTransport;
   functions: Map<string, LocalFunction>;
   /** Requests received by the AWS endpoint, per X-Amz-Target (e.g. `DynamoDB_20120810.Query`). */
   requestCounts(): Record<string, number>;
@@ -93,6 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     region,
     accountId: ACCOUNT_ID,
     stepDelayMs: options.taskStepDelayMs ?? 1000,
+    ...(options.ecsRateLimits === undefined ? {} : { rateLimits: options.ecsRateLimits }),
     ...(options.persist ? { stateFile: join(dataDir, 'ecs-state.json') } : {}),
     emit: (event) => (router ? router.deliver(event) : early.push(event)),
   });
@@ -108,12 +120,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return router;
   };
   const requestCounts = new Map<string, number>();
+  const faults = makeFaultyTransport({
+    ...(options.faultRandom ? { random: options.faultRandom } : {}),
+    ...(options.transport ? { next: options.transport } : {}),
+  });
   const endpoint = createAwsEndpoint({
     ecs: createEcsRequestHandler(emulator),
     dynamodb: db.listeners('request')[0] as RequestListener,
     events: routerProxy,
     deadLetterFile,
     onRequest: (target) => requestCounts.set(target, (requestCounts.get(target) ?? 0) + 1),
+    control: createControlApi({
+      emulator,
+      faults,
+      requestCounts: () => Object.fromEntries(requestCounts),
+    }),
   });
   const awsPort = await listen(endpoint, host, options.awsPort ?? 4566);
   const awsUrl = `http://${host}:${awsPort}`;
@@ -151,7 +172,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     functions: loaded.functions.values(),
     region,
     accountId: ACCOUNT_ID,
-    ...(options.transport ? { transport: options.transport } : {}),
+    transport: faults.transport,
   });
   for (const e of early.splice(0)) router.deliver(e);
 
@@ -203,6 +224,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     dataDir,
     deadLetterFile,
     emulator,
+    faults,
     functions: loaded.functions,
     requestCounts: () => Object.fromEntries(requestCounts),
     resetRequestCounts: () => requestCounts.clear(),
@@ -216,6 +238,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       for (const t of timers) clearInterval(t);
       await close(gateway);
       await emulator.close();
+      faults.close();
       // In-flight invocations get a few seconds to finish; the guard timer must not outlive them.
       let guard: NodeJS.Timeout | undefined;
       await Promise.race([loaded.drain(), new Promise((r) => (guard = setTimeout(r, 5000)))]);

@@ -6,7 +6,10 @@
  *   STEWARD_API_TOKEN            bearer token (default: generated once, kept in the data dir)
  *   STEWARD_TICK_SECONDS         schedule period (default: serverless.yml's rate, one minute)
  *   STEWARD_TASK_STEP_MS (1000)  delay between simulated task lifecycle steps
+ *   STEWARD_ECS_RATE_LIMITS      1: AWS's ECS request throttling; a JSON object overrides buckets
+ * The emulator's control API (faults, kills, counters) is under <AWS endpoint>/_steward/.
  */
+import { type RateLimitOptions, resolveRateLimits } from './ecs/rate-limits';
 import { startStack } from './stack';
 
 // Locally Steward runs on the machine's Node (20 or later); in AWS on Lambda's nodejs22.x. The SDK's
@@ -33,6 +36,25 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
+function rateLimitsFromEnv(name: string): RateLimitOptions {
+  const value = process.env[name]?.trim() ?? '';
+  if (value === '' || value === '0' || value.toLowerCase() === 'false') return false;
+  if (value === '1' || value.toLowerCase() === 'true') return true;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new Error('not a JSON object');
+    }
+    // Checks bucket names and numbers now, so a typo fails at start rather than silently.
+    resolveRateLimits(parsed as RateLimitOptions);
+    return parsed as RateLimitOptions;
+  } catch (error) {
+    console.error(`${name} must be 1, 0 or a JSON object of buckets: ${String(error)}`);
+    process.exit(2);
+  }
+}
+
+const ecsRateLimits = rateLimitsFromEnv('STEWARD_ECS_RATE_LIMITS');
 const tickSeconds = intFromEnv('STEWARD_TICK_SECONDS', undefined);
 const stack = await startStack({
   persist: true,
@@ -40,6 +62,7 @@ const stack = await startStack({
   apiPort: portFromEnv('STEWARD_PORT', 3000),
   awsPort: portFromEnv('STEWARD_AWS_PORT', 4566),
   taskStepDelayMs: intFromEnv('STEWARD_TASK_STEP_MS', 1000) as number,
+  ecsRateLimits,
   ...(tickSeconds !== undefined ? { tickIntervalMs: tickSeconds * 1000 } : {}),
   log: (line) => console.log(`[steward] ${line}`),
 }).catch((error: unknown) => {
@@ -64,6 +87,7 @@ console.log(`
   API token       ${stack.token}
                   (saved in ${stack.tokenFile})
   Data            ${stack.dataDir}
+  Emulator        ${stack.awsUrl}/_steward/   (control API: faults, kills, counters; ECS rate limits ${ecsRateLimits === false ? 'off' : 'on'})
 
   Try it:
     curl -H "Authorization: Bearer ${stack.token}" ${stack.apiUrl}/services
