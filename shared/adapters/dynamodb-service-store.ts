@@ -161,7 +161,7 @@ export function makeDynamoDbServiceStore(options: {
       return OK;
     },
 
-    getService: (serviceName) => readSpecItem(serviceName, false),
+    getService: (serviceName, options) => readSpecItem(serviceName, options?.consistent ?? false),
 
     async listClusters() {
       const items = await queryAll({ pk: CLUSTERS_PARTITION, consistent: false });
@@ -207,7 +207,8 @@ export function makeDynamoDbServiceStore(options: {
         return `spec.#f${i} = :v${i}`;
       });
       return updateSpecItem(serviceName, {
-        UpdateExpression: `SET ${[...sets, 'generation = generation + :one', 'updatedAt = :now'].join(', ')}`,
+        // stateVersion too: a reconcile that planned on the old spec must lose its claim.
+        UpdateExpression: `SET ${[...sets, 'generation = generation + :one', 'stateVersion = stateVersion + :one', 'updatedAt = :now'].join(', ')}`,
         // Exists, and is not draining: a service on its way out takes no new spec.
         ConditionExpression: 'attribute_exists(PK) AND deleting = :false',
         ...(fields.length > 0 ? { ExpressionAttributeNames: names } : {}),
@@ -217,7 +218,8 @@ export function makeDynamoDbServiceStore(options: {
 
     async markDeleting({ serviceName, now }) {
       return updateSpecItem(serviceName, {
-        UpdateExpression: 'SET deleting = :true, generation = generation + :one, updatedAt = :now',
+        UpdateExpression:
+          'SET deleting = :true, generation = generation + :one, stateVersion = stateVersion + :one, updatedAt = :now',
         ConditionExpression: 'attribute_exists(PK) AND deleting = :false',
         ExpressionAttributeValues: { ':true': true, ':false': false, ':one': 1, ':now': now },
       });
@@ -328,24 +330,34 @@ export function makeDynamoDbServiceStore(options: {
               ':status': status,
               ':ev': expectedVersion,
               ':one': 1,
-              ...(launchFailures ? { ':lf': launchFailures } : {}),
+              ...(launchFailures ? { ':lf': launchFailures.all } : {}),
             },
           }),
         );
         return OK;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        if (removes.length === 0) return { ok: false, reason: 'conflict' };
+        const added = launchFailures?.added ?? [];
+        if (removes.length === 0 && added.length === 0) return { ok: false, reason: 'conflict' };
         delete names['#status'];
-        // Fulfilled expectations must still go, whoever owns the status now.
+        // Fulfilled expectations must still go, and failures still count, whoever owns the status now
+        // (the list is bounded again by the next write that replaces it).
+        const append =
+          added.length > 0
+            ? 'SET launchFailures = list_append(if_not_exists(launchFailures, :none), :add)'
+            : '';
         try {
           await doc.send(
             new UpdateCommand({
               TableName,
               Key: { PK: servicePk(serviceName), SK: SPEC },
-              UpdateExpression: `REMOVE ${removes.join(', ')}`,
+              UpdateExpression:
+                `${append}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`.trim(),
               ConditionExpression: 'attribute_exists(PK)',
-              ExpressionAttributeNames: names,
+              ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+              ...(added.length > 0
+                ? { ExpressionAttributeValues: { ':none': [], ':add': added } }
+                : {}),
             }),
           );
         } catch (again) {

@@ -105,12 +105,17 @@ async function act(options: {
 
   const toLaunch = [...p.retries, ...p.launches];
   const outcomes = await mapLimit(toLaunch, LAUNCH_CONCURRENCY, (e) => launch(deps, service, e));
-  const failed: { token: string; reason: string }[] = [];
+  const failed: { token: string; reason: string; slot: number; retryable: boolean }[] = [];
   let launched = 0;
   for (const [i, outcome] of outcomes.entries()) {
     const e = toLaunch[i] as Expectation;
     if (!outcome.ok) {
-      failed.push({ token: e.token, reason: outcome.reason });
+      failed.push({
+        token: e.token,
+        reason: outcome.reason,
+        slot: e.slot,
+        retryable: outcome.retryable,
+      });
       continue;
     }
     launched += 1;
@@ -125,7 +130,12 @@ async function act(options: {
 
   if (failed.length > 0) {
     const now = deps.clock();
-    const failures: LaunchFailure[] = failed.map((f) => ({ at: now, reason: f.reason }));
+    const failures: LaunchFailure[] = failed.map((f) => ({
+      at: now,
+      reason: f.reason,
+      slot: f.slot,
+      retryable: f.retryable,
+    }));
     await deps.store.settle({
       serviceName: name,
       expectedVersion: version,
@@ -136,9 +146,12 @@ async function act(options: {
         pendingCount: Math.max(0, p.status.pendingCount - failed.length),
         steady: false,
       },
-      launchFailures: [...(p.launchFailures ?? service.launchFailures), ...failures].slice(
-        -LAUNCH_FAILURES_KEPT,
-      ),
+      launchFailures: {
+        all: [...(p.launchFailures ?? service.launchFailures), ...failures].slice(
+          -LAUNCH_FAILURES_KEPT,
+        ),
+        added: failures,
+      },
     });
     const reasons = [...new Set(failed.map((f) => f.reason))];
     await appendEvents(

@@ -4,7 +4,8 @@
  * never recorded, tasks ECS no longer knows), orphans are stopped, and every service is reconciled.
  */
 import { isLive, ownerOf, type ServiceRecord, type TaskRecord } from '../core/model';
-import type { ServiceStore } from '../ports/service-store';
+import { needsClaim, needsSettle, plan } from '../core/plan';
+import type { ServiceState, ServiceStore } from '../ports/service-store';
 import { type ReconcileDeps, reconcile } from './reconcile';
 
 export type ResyncDeps = ReconcileDeps & {
@@ -49,17 +50,20 @@ export async function resync(deps: ResyncDeps): Promise<ResyncResult> {
   const known = new Set(services.map((s) => s.spec.serviceName));
   // Services whose records this resync corrected: they are reconciled whatever their status says.
   const touched = new Set<string>();
+  // The state each service had when resync read it: what decides whether it needs a reconcile.
+  const states = new Map<string, ServiceState>();
 
   for (const [cluster, members] of byCluster) {
     result.clusters += 1;
     try {
-      await resyncCluster({ deps, cluster, members, known, touched, result });
+      await resyncCluster({ deps, cluster, members, known, touched, states, result });
     } catch (error) {
       result.errors.push({ cluster, message: messageOf(error) });
     }
   }
   for (const s of services) {
-    if (!needsReconcile(s, touched)) continue;
+    const state = states.get(s.spec.serviceName);
+    if (!touched.has(s.spec.serviceName) && state && !hasWork(state, deps.clock())) continue;
     try {
       await reconcile(deps, { serviceName: s.spec.serviceName });
       result.reconciled += 1;
@@ -76,13 +80,15 @@ async function resyncCluster(options: {
   members: ServiceRecord[];
   known: Set<string>;
   touched: Set<string>;
+  states: Map<string, ServiceState>;
   result: ResyncResult;
 }): Promise<void> {
-  const { deps, cluster, members, known, touched, result } = options;
+  const { deps, cluster, members, known, touched, states, result } = options;
   const now = deps.clock();
   const recorded = new Map<string, { serviceName: string; task: TaskRecord }>();
   for (const s of members) {
     const state = await deps.store.readState(s.spec.serviceName);
+    if (state) states.set(s.spec.serviceName, state);
     for (const task of state?.tasks ?? [])
       recorded.set(task.taskArn, { serviceName: s.spec.serviceName, task });
   }
@@ -160,18 +166,14 @@ async function resyncCluster(options: {
 }
 
 /**
- * A service needs the tick's reconcile unless it is steady on its latest spec with nothing in
- * flight and resync found nothing to correct: such a service would plan nothing (backoff timers,
- * retries and expiries all show up as not steady or as in-flight work).
+ * Whether the plan for this state would do or record anything. Decided from the state itself, not
+ * from the stored status: a reconcile that failed after its event was recorded leaves a status that
+ * still says "steady", and only the tick is left to notice.
  */
-function needsReconcile(s: ServiceRecord, touched: Set<string>): boolean {
+function hasWork(state: ServiceState, now: number): boolean {
+  const p = plan({ service: state.service, tasks: state.tasks, now });
   return (
-    touched.has(s.spec.serviceName) ||
-    s.deleting ||
-    !s.status.steady ||
-    s.status.observedGeneration !== s.generation ||
-    Object.keys(s.expectations).length > 0 ||
-    Object.keys(s.pendingStops).length > 0
+    needsClaim(p) || needsSettle(p, state.service.status) || p.remove || p.stopRetries.length > 0
   );
 }
 

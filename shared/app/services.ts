@@ -155,7 +155,8 @@ async function afterWrite(deps: ServiceDeps, serviceName: string): Promise<Write
     // The write is accepted either way; the next tick reconciles every service.
     reconcileRequested = false;
   }
-  const record = await deps.store.getService(serviceName);
+  // Strongly consistent: an eventually consistent read could miss the write just made.
+  const record = await deps.store.getService(serviceName, { consistent: true });
   if (!record) throw new NotFoundError(`Service ${serviceName} not found`);
   return { service: toView(record), reconcileRequested };
 }

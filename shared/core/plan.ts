@@ -28,9 +28,18 @@ import {
 export const EXPECTATION_TTL_MS = 5 * 60_000;
 /**
  * A younger expectation is assumed to be in the hands of the reconcile that claimed it; an older one
- * lost its claimer (a crash between claim and record) and is issued again with the same token.
+ * lost its claimer (a crash between claim and RunTask) and is issued again with the same token.
+ * Longer than a Lambda invocation may run (20 s), so a live claimer is never second-guessed.
  */
-export const EXPECTATION_RETRY_AFTER_MS = 15_000;
+export const EXPECTATION_RETRY_AFTER_MS = 30_000;
+/**
+ * Entries one claim may carry (new expectations, retries, stops, forgotten ones): a claim is one
+ * DynamoDB UpdateExpression, which may not exceed 4 KB (about 35 bytes an entry). What does not fit
+ * is done by the next reconcile, which the first launches' own events set off.
+ */
+export const MAX_CLAIM_ENTRIES = 96;
+/** Launches in flight at once for one service: bounds the service item (400 KB at most). */
+export const MAX_OUTSTANDING_LAUNCHES = 500;
 
 export type StopAction = { taskArn: string; taskId: string; reason: string };
 
@@ -99,11 +108,28 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     else if (e.slot >= desired) forget.push({ token: e.token, expired: false });
     else outstanding.push(e);
   }
+  // The claim's budget, spent in order: clean-up first, then retries, launches and stops.
+  let budget = MAX_CLAIM_ENTRIES;
+  const spend = <T>(items: T[]): T[] => {
+    const out = items.slice(0, Math.max(0, budget));
+    budget -= out.length;
+    return out;
+  };
+  const forgetNow = spend(forget);
 
   const live = tasks.filter(isLive);
   const stopRequested = (t: TaskRecord) =>
     t.desiredStatus === 'STOPPED' || service.pendingStops[t.taskId] !== undefined;
   const keeping = live.filter((t) => !stopRequested(t));
+  const liveIds = new Set(live.map((t) => t.taskId));
+  const forgetStops = spend(
+    Object.keys(service.pendingStops)
+      .filter((id) => !liveIds.has(id))
+      .sort(),
+  );
+  const retries = spend(
+    outstanding.filter((e) => now - (e.issuedAt ?? e.createdAt) >= EXPECTATION_RETRY_AFTER_MS),
+  );
 
   // Which task holds which slot. A task without a slot, a second holder of a slot, or one whose
   // slot is not below desired is misplaced: replaced into a free slot, then stopped.
@@ -136,7 +162,13 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
 
   const free: number[] = [];
   for (let slot = 0; slot < desired; slot++) if (!occupied.has(slot)) free.push(slot);
-  const room = decision.kind === 'go' ? Math.max(0, maxLive - liveCount) : 0;
+  const room =
+    decision.kind === 'go'
+      ? Math.max(
+          0,
+          Math.min(maxLive - liveCount, MAX_OUTSTANDING_LAUNCHES - outstanding.length, budget),
+        )
+      : 0;
   const launches: Expectation[] = free.slice(0, room).map((slot) => ({
     token: launchToken({
       serviceName: spec.serviceName,
@@ -149,6 +181,7 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     taskDefinition: spec.taskDefinition,
     createdAt: now,
   }));
+  budget -= launches.length;
 
   // Stop misplaced tasks: those in excess of desired once the launches count, and, when the bound
   // leaves no room to launch into a free slot, one per blocked slot to make room. Never while a
@@ -161,11 +194,12 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     let wanted = Math.min(misplaced.length, Math.max(excess, 0) + Math.max(blocked, 0));
     let running = keeping.filter((t) => t.lastStatus === TaskStatus.RUNNING).length;
     for (const t of [...misplaced].sort(stopOrder(desired))) {
-      if (wanted === 0) break;
+      if (wanted === 0 || budget <= 0) break;
       const isRunning = t.lastStatus === TaskStatus.RUNNING;
       if (isRunning && running - 1 < minRunning) continue;
       if (isRunning) running -= 1;
       wanted -= 1;
+      budget -= 1;
       stops.push({ taskArn: t.taskArn, taskId: t.taskId, reason: stopReason(service, t) });
     }
   }
@@ -195,10 +229,6 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
       taskId: t.taskId,
       reason: `Steward: stop of service ${spec.serviceName} task requested earlier`,
     }));
-  const liveIds = new Set(live.map((t) => t.taskId));
-  const forgetStops = Object.keys(service.pendingStops)
-    .filter((id) => !liveIds.has(id))
-    .sort();
 
   const conditions = conditionsOf({
     decision,
@@ -209,14 +239,15 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     busy: launches.length + stops.length + outstanding.length + (live.length - keeping.length) > 0,
   });
   // A launch that never showed up counts as a failed launch for the restart policy.
-  const expiredFailures: LaunchFailure[] = forget
+  const expiredFailures: LaunchFailure[] = forgetNow
     .filter((f) => f.expired)
     .map(() => ({
       at: now,
       reason: 'the launched task never appeared (no event, not found by resync)',
+      retryable: true,
     }));
   const started = tasks
-    .filter((t) => forget.some((f) => !f.expired && f.token === t.launchToken))
+    .filter((t) => forgetNow.some((f) => !f.expired && f.token === t.launchToken))
     .map((t) => t.taskId)
     .sort();
   const messages = messagesOf({
@@ -225,15 +256,13 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     conditions,
     steady,
     started,
-    expired: forget.filter((f) => f.expired).length,
+    expired: forgetNow.filter((f) => f.expired).length,
   });
 
   return {
     launches,
-    retries: outstanding.filter(
-      (e) => now - (e.issuedAt ?? e.createdAt) >= EXPECTATION_RETRY_AFTER_MS,
-    ),
-    forget,
+    retries,
+    forget: forgetNow,
     stops,
     stopRetries,
     forgetStops,

@@ -34,12 +34,24 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
 };
 
 /** A launch ECS refused (RunTask failure or rejection), remembered on the service record. */
-export type LaunchFailure = { at: number; reason: string };
+export type LaunchFailure = {
+  at: number;
+  reason: string;
+  slot?: number;
+  /** Capacity and other transient refusals: they delay the next launch but never make Steward give up. */
+  retryable?: boolean;
+};
 
 /** Launch failures remembered for the restart policy (more than any sensible give-up count). */
 export const LAUNCH_FAILURES_KEPT = 50;
 
-export type FailureStreak = { count: number; lastAt: number; lastReason: string } | { count: 0 };
+/**
+ * The streak is per slot: ten replicas failing at once is one failure of each, not ten in a row.
+ * `count` drives the backoff; `giveUpCount` leaves out retryable launch failures (capacity).
+ */
+export type FailureStreak =
+  | { count: number; giveUpCount: number; lastAt: number; lastReason: string }
+  | { count: 0 };
 
 export type RestartDecision =
   | { kind: 'go' }
@@ -92,15 +104,32 @@ export function failureStreak(o: {
       t.lastStatus === 'STOPPED' ? (Number.isFinite(stopped) ? stopped : started) : o.now;
     if (upUntil >= provenAt && provenAt <= o.now) lastHealthy = Math.max(lastHealthy, provenAt);
   }
-  const failures: { at: number; reason: string }[] = [];
+  const failures: LaunchFailure[] = [];
   for (const t of o.tasks) {
     const at = failureTime(t, o.policy);
-    if (at !== undefined && at > lastHealthy) failures.push({ at, reason: failureReason(t) });
+    if (at !== undefined && at > lastHealthy) {
+      failures.push({
+        at,
+        reason: failureReason(t),
+        ...(t.slot !== undefined ? { slot: t.slot } : {}),
+      });
+    }
   }
   for (const f of o.launchFailures) if (f.at > lastHealthy) failures.push(f);
   if (failures.length === 0) return { count: 0 };
+  const worstSlot = (fs: LaunchFailure[]) => {
+    const perSlot = new Map<string, number>();
+    for (const f of fs)
+      perSlot.set(String(f.slot ?? '-'), (perSlot.get(String(f.slot ?? '-')) ?? 0) + 1);
+    return Math.max(0, ...perSlot.values());
+  };
   const last = failures.reduce((a, b) => (b.at > a.at ? b : a));
-  return { count: failures.length, lastAt: last.at, lastReason: last.reason };
+  return {
+    count: worstSlot(failures),
+    giveUpCount: worstSlot(failures.filter((f) => !f.retryable)),
+    lastAt: last.at,
+    lastReason: last.reason,
+  };
 }
 
 /** The delay before attempt `streak + 1`: exponential, capped, with deterministic jitter. */
@@ -126,8 +155,11 @@ export function restartDecision(o: {
 }): RestartDecision {
   const { streak, policy } = o;
   if (!('lastAt' in streak)) return { kind: 'go' };
-  if (policy.maxConsecutiveFailures !== null && streak.count >= policy.maxConsecutiveFailures) {
-    return { kind: 'give-up', streak: streak.count, reason: streak.lastReason };
+  if (
+    policy.maxConsecutiveFailures !== null &&
+    streak.giveUpCount >= policy.maxConsecutiveFailures
+  ) {
+    return { kind: 'give-up', streak: streak.giveUpCount, reason: streak.lastReason };
   }
   const until = streak.lastAt + backoffDelayMs({ streak: streak.count, policy, seed: o.seed });
   return o.now < until

@@ -30,7 +30,11 @@ export type WriteResult = { ok: true } | { ok: false; reason: 'conflict' | 'not-
 export type ServiceStore = {
   /** Creates the service; `conflict` if the name is taken (even while an old one drains). */
   createService(input: { spec: ServiceSpec; now: string }): Promise<WriteResult>;
-  getService(serviceName: string): Promise<ServiceRecord | undefined>;
+  /** Eventually consistent unless `consistent` (a read right after a write must be). */
+  getService(
+    serviceName: string,
+    options?: { consistent?: boolean },
+  ): Promise<ServiceRecord | undefined>;
   /**
    * Every cluster that has ever had a service (as the spec named it), so resync can find orphans in
    * clusters whose services are all gone.
@@ -85,8 +89,11 @@ export type ServiceStore = {
     forget: string[];
     forgetStops: string[];
     status: ServiceStatus;
-    /** Replaces the remembered launch failures (the caller keeps the list bounded). */
-    launchFailures?: LaunchFailure[];
+    /**
+     * Launch failures: `all` (bounded by the caller) replaces the list when the write wins; if it
+     * loses, `added` is appended anyway, so no failure is lost to a concurrent reconcile.
+     */
+    launchFailures?: { all: LaunchFailure[]; added: LaunchFailure[] };
   }): Promise<WriteResult>;
   /** Deletes the service and its task records, if it is still draining at `expectedVersion`. */
   removeService(input: { serviceName: string; expectedVersion: number }): Promise<WriteResult>;

@@ -15,6 +15,7 @@ import type {
   TaskRecord,
   TaskStatus,
 } from '../../shared/core/model';
+import { MAX_CLAIM_ENTRIES } from '../../shared/core/plan';
 import type { ServiceStore } from '../../shared/ports/service-store';
 import {
   createServicesTable,
@@ -292,7 +293,7 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       const { name } = await created(green);
       await created(clusterArn(green)); // the same cluster by ARN: one entry
       expect(await store.markDeleting({ serviceName: name, now: T1 })).toEqual({ ok: true });
-      expect(await store.removeService({ serviceName: name, expectedVersion: 0 })).toEqual({
+      expect(await store.removeService({ serviceName: name, expectedVersion: 1 })).toEqual({
         ok: true,
       });
       const clusters = await store.listClusters();
@@ -311,7 +312,8 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       expect(after).toMatchObject({
         spec: { ...spec, desiredCount: 5 },
         generation: 2,
-        stateVersion: 0,
+        // A spec change also moves the state version, so claims planned on the old spec lose.
+        stateVersion: 1,
         createdAt: T0,
         updatedAt: T1,
       });
@@ -333,6 +335,30 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       });
       expect(again?.generation).toBe(3);
       expect(again?.updatedAt).toBe(T2);
+    });
+
+    it('makes a claim planned on the old spec lose (a reconcile must re-plan on the new one)', async () => {
+      const { name } = await created();
+      const planned = (await store.getService(name))?.stateVersion ?? -1;
+      expect(
+        await store.updateSpec({ serviceName: name, change: { desiredCount: 1 }, now: T1 }),
+      ).toEqual({ ok: true });
+      const claim = {
+        serviceName: name,
+        expectedVersion: planned,
+        add: [expectation(0), expectation(1)],
+        forget: [],
+        stops: [],
+        forgetStops: [],
+        status: status(),
+      };
+      expect(await store.claim(claim)).toEqual({ ok: false, reason: 'conflict' });
+      expect(await store.markDeleting({ serviceName: name, now: T2 })).toEqual({ ok: true });
+      expect(await store.claim({ ...claim, expectedVersion: planned + 1 })).toEqual({
+        ok: false,
+        reason: 'conflict',
+      });
+      expect((await store.getService(name))?.expectations).toEqual({});
     });
 
     it('reports not-found for a missing service and creates nothing', async () => {
@@ -398,6 +424,30 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       expect(record?.generation).toBe(1);
     });
 
+    it('takes a claim as large as a plan may make (MAX_CLAIM_ENTRIES): within the 4 KB expression limit', async () => {
+      const { name } = await created();
+      const half = MAX_CLAIM_ENTRIES / 2;
+      const add = [...Array(half).keys()].map((slot) => ({
+        ...expectation(slot),
+        token: newToken(),
+      }));
+      const stops = [...Array(half).keys()].map((i) => ({ taskId: newTaskId(), at: i }));
+      expect(
+        await store.claim({
+          serviceName: name,
+          expectedVersion: 0,
+          add,
+          forget: [],
+          stops,
+          forgetStops: [],
+          status: status(),
+        }),
+      ).toEqual({ ok: true });
+      const record = await store.getService(name);
+      expect(Object.keys(record?.expectations ?? {})).toHaveLength(half);
+      expect(Object.keys(record?.pendingStops ?? {})).toHaveLength(half);
+    });
+
     it('remembers launch failures given to settle, replacing the list', async () => {
       const { name } = await created();
       const failures = [
@@ -411,7 +461,7 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
           forget: [],
           forgetStops: [],
           status: status(),
-          launchFailures: failures,
+          launchFailures: { all: failures, added: failures },
         }),
       ).toEqual({ ok: true });
       expect((await store.getService(name))?.launchFailures).toEqual(failures);
@@ -425,6 +475,33 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
         }),
       ).toEqual({ ok: true });
       expect((await store.getService(name))?.launchFailures).toEqual(failures);
+    });
+
+    it('keeps new launch failures even when its settle loses to a newer reconcile', async () => {
+      const { name } = await created();
+      const first = [{ at: 1, reason: 'RESOURCE:MEMORY', slot: 0, retryable: true }];
+      await store.settle({
+        serviceName: name,
+        expectedVersion: 0,
+        forget: [],
+        forgetStops: [],
+        status: status(),
+        launchFailures: { all: first, added: first },
+      });
+      const late = [
+        { at: 2, reason: 'ClientException: TaskDefinition not found.', slot: 1, retryable: false },
+      ];
+      expect(
+        await store.settle({
+          serviceName: name,
+          expectedVersion: 0,
+          forget: [],
+          forgetStops: [],
+          status: status(),
+          launchFailures: { all: late, added: late },
+        }),
+      ).toEqual({ ok: false, reason: 'conflict' });
+      expect((await store.getService(name))?.launchFailures).toEqual([...first, ...late]);
     });
 
     it('loses at an old version and changes nothing', async () => {
@@ -714,7 +791,7 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
         task: taskFor(stopped, 6, 'STOPPED', { stoppedAt: T1 }),
       });
       expect(await store.markDeleting({ serviceName: name, now: T2 })).toEqual({ ok: true });
-      expect(await store.removeService({ serviceName: name, expectedVersion: 0 })).toEqual({
+      expect(await store.removeService({ serviceName: name, expectedVersion: 1 })).toEqual({
         ok: true,
       });
       const left = await rawPartition(`SERVICE#${name}`);
@@ -734,19 +811,19 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
           forgetStops: [],
           status: status(),
           serviceName: name,
-          expectedVersion: 0,
+          expectedVersion: 1,
           add: [],
           forget: [],
           stops: [],
         }),
       ).toEqual({ ok: true });
-      expect(await store.removeService({ serviceName: name, expectedVersion: 0 })).toEqual({
+      expect(await store.removeService({ serviceName: name, expectedVersion: 1 })).toEqual({
         ok: false,
         reason: 'conflict',
       });
       const state = await store.readState(name);
       expect(state?.service.deleting).toBe(true);
-      expect(state?.service.stateVersion).toBe(1);
+      expect(state?.service.stateVersion).toBe(2);
       expect(state?.tasks.map((t) => t.taskId)).toEqual([id]);
     });
 

@@ -93,6 +93,42 @@ describe('resync with every event lost', () => {
     expect(live.some((t) => t.slot === victimSlot && t.taskId !== victim.taskId)).toBe(true);
   });
 
+  it('repairs a service whose reconcile failed after its event was recorded (status still says steady)', async () => {
+    expect(
+      await store.createService({ spec: spec('gamma', 1), now: new Date().toISOString() }),
+    ).toEqual({ ok: true });
+    await resyncUntilSteady('gamma', 1);
+    const [task] = await ecsTasks('gamma');
+    const victim = task as TaskRecord;
+    await ecs.send(
+      new StopTaskCommand({ task: victim.taskArn, reason: 'its reconcile will fail' }),
+    );
+    const stopped = await waitFor({
+      what: 'the task to stop in ECS',
+      probe: async () => {
+        const d = await deps.ecs.describe({ cluster: 'default', taskArns: [victim.taskArn] });
+        return d.tasks[0]?.task.lastStatus === 'STOPPED' ? d.tasks[0].task : undefined;
+      },
+    });
+    // The event was recorded (as the Lambda does first), then its reconcile died: nothing else ran.
+    await store.recordObservation({ serviceName: 'gamma', task: stopped });
+    expect((await store.getService('gamma'))?.status.steady).toBe(true);
+    // The tick sees nothing new in ECS, but the state itself shows work to do: a replacement must run.
+    const replacement = await waitFor({
+      what: 'resync alone to launch a replacement',
+      timeoutMs: 5_000,
+      intervalMs: 30,
+      probe: async () => {
+        await resync(deps);
+        const running = (await ecsTasks('gamma')).filter((t) => t.lastStatus === 'RUNNING');
+        return running.length === 1 && running[0]?.taskId !== victim.taskId
+          ? running[0]
+          : undefined;
+      },
+    });
+    expect(replacement.slot).toBe(victim.slot);
+  });
+
   it('marks a recorded task that ECS no longer knows as stopped, and replaces it', async () => {
     expect(
       await store.createService({ spec: spec('beta', 1), now: new Date().toISOString() }),

@@ -10,6 +10,8 @@ import {
   EXPECTATION_RETRY_AFTER_MS,
   EXPECTATION_TTL_MS,
   launchToken,
+  MAX_CLAIM_ENTRIES,
+  MAX_OUTSTANDING_LAUNCHES,
   type Plan,
   plan,
 } from '../../shared/core/plan';
@@ -291,7 +293,7 @@ describe('plan: table of cases', () => {
       expectedPlan({ retries: [lost], status: { runningCount: 2, pendingCount: 1 } }),
     ],
     [
-      'a retry claimed 5 s ago by another reconcile: not issued again until 15 s after it',
+      'a retry claimed 5 s ago by another reconcile: not issued again until the retry delay after it',
       aService({ expectations: expectationsOf({ ...lost, issuedAt: now - 5_000 }) }),
       [t0, t1],
       expectedPlan({ status: { runningCount: 2, pendingCount: 1 } }),
@@ -309,7 +311,7 @@ describe('plan: table of cases', () => {
       expectedPlan({
         forget: [{ token: expired.token, expired: true }],
         // It counts as a failed launch for the restart policy.
-        launchFailures: [{ at: now, reason: NEVER_APPEARED }],
+        launchFailures: [{ at: now, reason: NEVER_APPEARED, retryable: true }],
         launches: [launchOf(2)],
         status: { runningCount: 2, pendingCount: 1 },
       }),
@@ -383,7 +385,7 @@ describe('plan: table of cases', () => {
       [{ ...t0, lastStatus: 'STOPPED' }],
       expectedPlan({
         forget: [{ token: expired.token, expired: true }],
-        launchFailures: [{ at: now, reason: NEVER_APPEARED }],
+        launchFailures: [{ at: now, reason: NEVER_APPEARED, retryable: true }],
         remove: true,
         status: { phase: 'DRAINING', desiredCount: 0, steady: true },
       }),
@@ -714,6 +716,52 @@ describe('plan: properties', () => {
         );
       }),
       RUNS,
+    );
+  });
+});
+
+describe('plan: one claim stays within DynamoDB limits', () => {
+  const entries = (p: Plan) =>
+    p.launches.length + p.retries.length + p.stops.length + p.forget.length + p.forgetStops.length;
+
+  it('a new service of 500 launches at most MAX_CLAIM_ENTRIES now; the next reconcile does the rest', () => {
+    const p = plan({ service: aService({ desiredCount: 500 }), tasks: [], now });
+    expect(p.launches).toHaveLength(MAX_CLAIM_ENTRIES);
+    expect(p.launches.map((l) => l.slot)).toEqual([...Array(MAX_CLAIM_ENTRIES).keys()]);
+  });
+
+  it('scaling 300 tasks in to 0 stops at most MAX_CLAIM_ENTRIES at once', () => {
+    const p = plan({ service: aService({ desiredCount: 0 }), tasks: tasksInSlots(300), now });
+    expect(p.stops).toHaveLength(MAX_CLAIM_ENTRIES);
+    expect(entries(p)).toBe(MAX_CLAIM_ENTRIES);
+  });
+
+  it('never holds more than MAX_OUTSTANDING_LAUNCHES launches in flight', () => {
+    const expectations = Object.fromEntries(
+      [...Array(MAX_OUTSTANDING_LAUNCHES - 10).keys()].map((slot) => {
+        const e = anExpectation({ slot, ageMs: 1_000, token: `tok-${slot}` });
+        return [e.token, e];
+      }),
+    );
+    const p = plan({ service: aService({ desiredCount: 2000, expectations }), tasks: [], now });
+    expect(p.launches).toHaveLength(10);
+  });
+
+  it('any input: the entries of one claim never exceed the budget', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 400 }),
+        fc.integer({ min: 0, max: 400 }),
+        (desired, running) => {
+          const p = plan({
+            service: aService({ desiredCount: desired }),
+            tasks: tasksInSlots(running),
+            now,
+          });
+          expect(entries(p)).toBeLessThanOrEqual(MAX_CLAIM_ENTRIES);
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 });

@@ -97,6 +97,7 @@ describe('the failure streak', () => {
     ];
     expect(failureStreak({ tasks, launchFailures: [], since, now: NOW, policy })).toEqual({
       count: 3,
+      giveUpCount: 3,
       lastAt: NOW - 10 * S,
       lastReason: 'TaskFailedToStart: CannotPullContainerError: not found',
     });
@@ -151,6 +152,41 @@ describe('the failure streak', () => {
     ).toMatchObject({ count: 1 });
   });
 
+  it('is counted per slot: replicas failing together are one failure each, not a streak', () => {
+    const wave = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((slot) => ({
+      ...crashed({ name: `w${slot}`, agoMs: 10 * S }),
+      slot,
+    }));
+    expect(
+      failureStreak({ tasks: wave, launchFailures: [], since, now: NOW, policy }),
+    ).toMatchObject({ count: 1, giveUpCount: 1 });
+    const again = [0, 1, 2].map((slot) => ({
+      ...crashed({ name: `x${slot}`, agoMs: 5 * S }),
+      slot,
+    }));
+    expect(
+      failureStreak({ tasks: [...wave, ...again], launchFailures: [], since, now: NOW, policy }),
+    ).toMatchObject({ count: 2 });
+  });
+
+  it('counts capacity refusals for backoff, never towards giving up', () => {
+    const launchFailures = [1, 2, 3].map((i) => ({
+      at: NOW - i * S,
+      reason: 'RESOURCE:MEMORY',
+      slot: 0,
+      retryable: true,
+    }));
+    const streak = failureStreak({ tasks: [], launchFailures, since, now: NOW, policy });
+    expect(streak).toMatchObject({ count: 3, giveUpCount: 0 });
+    const decision = restartDecision({
+      streak,
+      policy: { ...policy, maxConsecutiveFailures: 3 },
+      now: NOW,
+      seed: 's',
+    });
+    expect(decision.kind).toBe('backoff');
+  });
+
   it('starts anew after a spec change', () => {
     const tasks = [crashed({ name: 'a', agoMs: 100 * S }), crashed({ name: 'b', agoMs: 50 * S })];
     expect(
@@ -186,7 +222,7 @@ describe('backoff delays', () => {
   });
 
   it('goes, waits or gives up', () => {
-    const streak = { count: 2, lastAt: NOW - 5 * S, lastReason: 'boom' };
+    const streak = { count: 2, giveUpCount: 2, lastAt: NOW - 5 * S, lastReason: 'boom' };
     expect(restartDecision({ streak, policy, now: NOW, seed: 's' })).toEqual({
       kind: 'backoff',
       streak: 2,
@@ -197,11 +233,16 @@ describe('backoff delays', () => {
       kind: 'go',
     });
     expect(
-      restartDecision({ streak: { ...streak, count: 10 }, policy, now: NOW + 3600 * S, seed: 's' }),
+      restartDecision({
+        streak: { ...streak, count: 10, giveUpCount: 10 },
+        policy,
+        now: NOW + 3600 * S,
+        seed: 's',
+      }),
     ).toMatchObject({ kind: 'give-up', streak: 10 });
     expect(
       restartDecision({
-        streak: { ...streak, count: 10 },
+        streak: { ...streak, count: 10, giveUpCount: 10 },
         policy: { ...policy, maxConsecutiveFailures: null },
         now: NOW + 3600 * S,
         seed: 's',
