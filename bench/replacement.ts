@@ -31,6 +31,8 @@ const stack = await startStack({
   awsPort: 0,
   taskStepDelayMs: stepMs,
   tickIntervalMs: 0,
+  // Benchmarks run under AWS's ECS rate limits (ThrottlingException past the budget).
+  ecsRateLimits: true,
   transport: (deliver, event: RoutedEvent) => {
     const d = event.detail as { taskArn?: string; lastStatus?: string; startedBy?: string };
     if (

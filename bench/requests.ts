@@ -31,6 +31,8 @@ const stack = await startStack({
   awsPort: 0,
   taskStepDelayMs: 10,
   tickIntervalMs: 0,
+  // Benchmarks run under AWS's ECS rate limits (ThrottlingException past the budget).
+  ecsRateLimits: true,
   transport: (deliver, event) => {
     if (event['detail-type'] === 'ECS Task State Change') captured.push(structuredClone(event));
     if (hold) held.push(deliver);

@@ -53,6 +53,8 @@ export type StackOptions = {
   faultRandom?: () => number;
   /** AWS's ECS request throttling in the emulator: off by default, `true` for AWS's limits. */
   ecsRateLimits?: RateLimitOptions;
+  /** Emulated time runs this many times faster (Spot's 2-minute warning, retention, workloads). */
+  timeScale?: number;
   log?: (line: string) => void;
 };
 
@@ -105,6 +107,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     accountId: ACCOUNT_ID,
     stepDelayMs: options.taskStepDelayMs ?? 1000,
     ...(options.ecsRateLimits === undefined ? {} : { rateLimits: options.ecsRateLimits }),
+    ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
     ...(options.persist ? { stateFile: join(dataDir, 'ecs-state.json') } : {}),
     emit: (event) => (router ? router.deliver(event) : early.push(event)),
   });

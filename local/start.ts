@@ -7,6 +7,8 @@
  *   STEWARD_TICK_SECONDS         schedule period (default: serverless.yml's rate, one minute)
  *   STEWARD_TASK_STEP_MS (1000)  delay between simulated task lifecycle steps
  *   STEWARD_ECS_RATE_LIMITS      1: AWS's ECS request throttling; a JSON object overrides buckets
+ *   STEWARD_TIME_SCALE (1)       emulated time runs this many times faster (e.g. 60: Spot's 2-minute
+ *                                warning takes 2 s; lifecycle steps and workload timers scale too)
  * The emulator's control API (faults, kills, counters) is under <AWS endpoint>/_steward/.
  */
 import { type RateLimitOptions, resolveRateLimits } from './ecs/rate-limits';
@@ -56,6 +58,13 @@ function rateLimitsFromEnv(name: string): RateLimitOptions {
 
 const ecsRateLimits = rateLimitsFromEnv('STEWARD_ECS_RATE_LIMITS');
 const tickSeconds = intFromEnv('STEWARD_TICK_SECONDS', undefined);
+const timeScale = Number(process.env.STEWARD_TIME_SCALE ?? '1');
+if (!Number.isFinite(timeScale) || timeScale <= 0) {
+  console.error(
+    `STEWARD_TIME_SCALE must be a positive number, got '${process.env.STEWARD_TIME_SCALE}'`,
+  );
+  process.exit(2);
+}
 const stack = await startStack({
   persist: true,
   dataDir: process.env.STEWARD_DATA_DIR || '.steward',
@@ -63,6 +72,7 @@ const stack = await startStack({
   awsPort: portFromEnv('STEWARD_AWS_PORT', 4566),
   taskStepDelayMs: intFromEnv('STEWARD_TASK_STEP_MS', 1000) as number,
   ecsRateLimits,
+  timeScale,
   ...(tickSeconds !== undefined ? { tickIntervalMs: tickSeconds * 1000 } : {}),
   log: (line) => console.log(`[steward] ${line}`),
 }).catch((error: unknown) => {

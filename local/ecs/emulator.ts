@@ -780,7 +780,18 @@ export class EcsEmulator {
 
   private listTagsForResource(body: unknown): unknown {
     const req = new RequestReader({ body });
-    const holder = this.taggable(req.requiredString('resourceArn'));
+    const arn = req.requiredString('resourceArn');
+    let holder: { tags: Tag[] };
+    try {
+      holder = this.taggable(arn);
+    } catch (error) {
+      // Unlike Tag/UntagResource, ListTagsForResource declares no ResourceNotFoundException in the
+      // ECS model: an unknown resource is an invalid parameter there.
+      if (error instanceof EcsApiError && error.type === EcsErrorType.ResourceNotFound) {
+        throw invalidParameter(`The specified resource could not be found: ${arn}.`);
+      }
+      throw error;
+    }
     return { tags: holder.tags.map((t) => ({ ...t })) };
   }
 

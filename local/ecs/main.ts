@@ -3,11 +3,14 @@
 // (its own: never the file of `npm start`, whose ECS state it would overwrite) and
 // prints every task state change event as one JSON line on stdout. STEWARD_ECS_RATE_LIMITS=1 turns
 // on AWS's request throttling (token buckets); a JSON object there overrides some buckets, e.g.
-// '{"reads":{"burst":10,"perSecond":5}}'.
+// '{"reads":{"burst":10,"perSecond":5}}'. STEWARD_TIME_SCALE=60 runs emulated time 60 times faster.
+// The control API (/_steward/: kill, Spot, capacity, usage, faults, counters) is served here too.
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { createControlApi, isControlRequest } from '../control-api';
 import { lockDataDir } from '../data-dir-lock';
+import { makeFaultyTransport } from '../event-faults';
 import { EcsEmulator } from './emulator';
 import { createEcsRequestHandler } from './http';
 import { type RateLimitOptions, resolveRateLimits } from './rate-limits';
@@ -49,14 +52,28 @@ const readRateLimits = (raw: string | undefined): RateLimitOptions => {
 };
 const rateLimits = readRateLimits(process.env.STEWARD_ECS_RATE_LIMITS);
 
+const timeScale = Number(process.env.STEWARD_TIME_SCALE ?? '1');
+if (!Number.isFinite(timeScale) || timeScale <= 0) {
+  console.error(
+    `STEWARD_TIME_SCALE must be a positive number, got '${process.env.STEWARD_TIME_SCALE}'`,
+  );
+  process.exit(2);
+}
+const faults = makeFaultyTransport();
 const emulator = new EcsEmulator({
   stateFile,
   rateLimits,
-  emit: (event) => {
-    process.stdout.write(`${JSON.stringify(event)}\n`);
-  },
+  timeScale,
+  // Through the same fault injection as the stack's, so dropped or duplicated events show here too.
+  emit: (event) =>
+    faults.transport(() => process.stdout.write(`${JSON.stringify(event)}\n`), event),
 });
-const server = createServer(createEcsRequestHandler(emulator));
+const ecs = createEcsRequestHandler(emulator);
+// The control API (kill, Spot, capacity, usage, faults, counters) as on `npm start`'s endpoint.
+const control = createControlApi({ emulator, faults, requestCounts: () => ({}) });
+const server = createServer((req, res) =>
+  isControlRequest(req) ? control(req, res) : ecs(req, res),
+);
 
 server.on('error', (error) => {
   console.error(`ECS emulator could not listen on 127.0.0.1:${port}: ${error.message}`);

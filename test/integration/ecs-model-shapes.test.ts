@@ -217,10 +217,7 @@ function short(v: unknown): string {
  * Differences between the emulator and the model found when this test was written; they are
  * local/ecs/'s to fix. Each is `<Operation> <path>: <message prefix>`.
  */
-const KNOWN_VIOLATIONS: string[] = [
-  // The model declares no ResourceNotFoundException for ListTagsForResource.
-  "ListTagsForResource $.__type: 'ResourceNotFoundException' is not an error of ListTagsForResource",
-];
+const KNOWN_VIOLATIONS: string[] = [];
 
 let model: Model;
 let emulator: EcsEmulator;
@@ -608,7 +605,7 @@ describe('emulator answers fit the model', () => {
       { resourceArn: missing, tags: [{ key: 'a', value: 'b' }] },
       'ResourceNotFoundException',
     );
-    await fails('ListTagsForResource', { resourceArn: missing }, 'ResourceNotFoundException');
+    await fails('ListTagsForResource', { resourceArn: missing }, 'InvalidParameterException');
     await fails(
       'UntagResource',
       { resourceArn: 'not-an-arn', tagKeys: ['a'] },
