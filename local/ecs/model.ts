@@ -92,6 +92,8 @@ export type ContainerWorkload = {
   cpuPercent?: TimelinePoint<number>[];
   /** Simulated memory use in percent; 0 before the first point. */
   memoryPercent?: TimelinePoint<number>[];
+  /** The task registers with load balancer target groups (ACTIVATING and DEACTIVATING steps). */
+  loadBalanced?: boolean;
 };
 
 export type StoredContainer = {

@@ -52,6 +52,10 @@ const oneStep = (ctx: DelayContext): number => ctx.stepDelayMs;
 const failsToStart = (task: StoredTask): boolean =>
   task.containers.some((c) => c.workload?.failToStart !== undefined);
 
+/** ECS adds ACTIVATING/DEACTIVATING for tasks that register with load balancer target groups. */
+const loadBalanced = (task: StoredTask): boolean =>
+  task.containers.some((c) => c.workload?.loadBalanced === true);
+
 /** The running container whose simulated exit is due first, and when (emulator clock). */
 const nextContainerExit = (
   task: StoredTask,
@@ -86,8 +90,16 @@ export const TRANSITIONS: readonly Transition[] = [
     effect: ({ task, now }) => failStart({ task, now }),
   },
   {
-    name: 'started',
+    // Target group registration happens here, before the task counts as RUNNING.
+    name: 'activating',
     from: [TaskStatus.Pending],
+    to: TaskStatus.Activating,
+    when: (t) => wantsRunning(t) && loadBalanced(t),
+    delayMs: oneStep,
+  },
+  {
+    name: 'started',
+    from: [TaskStatus.Pending, TaskStatus.Activating],
     to: TaskStatus.Running,
     when: wantsRunning,
     delayMs: oneStep,
@@ -133,6 +145,14 @@ export const TRANSITIONS: readonly Transition[] = [
     when: (t) => wantsStopped(t) && t.stopCode === StopCode.SpotInterruption,
     delayMs: ({ task, now, spotWarningMs }) =>
       Math.max(0, (task.stoppingAt ?? now) + spotWarningMs - now),
+  },
+  {
+    // Deregistration from target groups (connection draining) before the containers stop.
+    name: 'deactivating',
+    from: [TaskStatus.Activating, TaskStatus.Running],
+    to: TaskStatus.Deactivating,
+    when: (t) => wantsStopped(t) && loadBalanced(t),
+    delayMs: oneStep,
   },
   {
     name: 'stop-containers',

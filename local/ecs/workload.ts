@@ -15,6 +15,8 @@ export const WorkloadLabel = {
   Health: 'steward.emulator/health',
   CpuPercent: 'steward.emulator/cpu-percent',
   MemoryPercent: 'steward.emulator/memory-percent',
+  /** "true": the task registers with load balancer target groups, so it passes ACTIVATING/DEACTIVATING. */
+  LoadBalanced: 'steward.emulator/load-balanced',
 } as const;
 export type WorkloadLabel = (typeof WorkloadLabel)[keyof typeof WorkloadLabel];
 
@@ -214,12 +216,26 @@ export const readWorkload = (o: {
   };
   const cpuPercent = percent(WorkloadLabel.CpuPercent);
   const memoryPercent = percent(WorkloadLabel.MemoryPercent);
+  const loadBalancedText = text(WorkloadLabel.LoadBalanced);
+  if (
+    loadBalancedText !== undefined &&
+    loadBalancedText !== 'true' &&
+    loadBalancedText !== 'false'
+  ) {
+    throw invalidLabel({
+      container: o.container,
+      label: WorkloadLabel.LoadBalanced,
+      why: `expected 'true' or 'false', got '${loadBalancedText}'.`,
+    });
+  }
+  const loadBalanced = loadBalancedText === 'true';
   if (
     exitAfterMs === undefined &&
     failToStart === undefined &&
     health === undefined &&
     cpuPercent === undefined &&
-    memoryPercent === undefined
+    memoryPercent === undefined &&
+    !loadBalanced
   ) {
     return undefined;
   }
@@ -230,5 +246,6 @@ export const readWorkload = (o: {
     ...(health === undefined ? {} : { health }),
     ...(cpuPercent === undefined ? {} : { cpuPercent }),
     ...(memoryPercent === undefined ? {} : { memoryPercent }),
+    ...(loadBalanced ? { loadBalanced } : {}),
   };
 };

@@ -121,6 +121,70 @@ describe('ECS emulator simulated workloads (docker labels)', () => {
     await stack.stop();
   });
 
+  it('passes a load-balanced task through ACTIVATING and DEACTIVATING, as ECS does for target groups', async () => {
+    await register({
+      client: stack.client,
+      family: 'behind-alb',
+      containers: [
+        {
+          name: 'web',
+          image: 'web:1',
+          essential: true,
+          dockerLabels: { 'steward.emulator/load-balanced': 'true' },
+        },
+      ],
+    });
+    const taskArn = await run({ client: stack.client, family: 'behind-alb' });
+    await waitFor({ client: stack.client, taskArn, done: (t) => t.lastStatus === 'RUNNING' });
+    await stack.client.send(new StopTaskCommand({ task: taskArn, reason: 'drain' }));
+    await waitFor({ client: stack.client, taskArn, done: (t) => t.lastStatus === 'STOPPED' });
+    const statuses = eventsOf({ stack, taskArn }).map(
+      (e) => `${detailOf(e).lastStatus}/${detailOf(e).desiredStatus}`,
+    );
+    expect(statuses).toEqual([
+      'PROVISIONING/RUNNING',
+      'PENDING/RUNNING',
+      'ACTIVATING/RUNNING',
+      'RUNNING/RUNNING',
+      'RUNNING/STOPPED',
+      'DEACTIVATING/STOPPED',
+      'STOPPING/STOPPED',
+      'DEPROVISIONING/STOPPED',
+      'STOPPED/STOPPED',
+    ]);
+    // A task without the label goes straight from PENDING to RUNNING.
+    await register({
+      client: stack.client,
+      family: 'plain',
+      containers: [{ name: 'web', image: 'web:1', essential: true }],
+    });
+    const plain = await run({ client: stack.client, family: 'plain' });
+    await waitFor({
+      client: stack.client,
+      taskArn: plain,
+      done: (t) => t.lastStatus === 'RUNNING',
+    });
+    expect(eventsOf({ stack, taskArn: plain }).map((e) => detailOf(e).lastStatus)).not.toContain(
+      'ACTIVATING',
+    );
+  });
+
+  it('rejects a load-balanced label that is not true or false', async () => {
+    await expect(
+      register({
+        client: stack.client,
+        family: 'bad-lb',
+        containers: [
+          {
+            name: 'web',
+            image: 'web:1',
+            dockerLabels: { 'steward.emulator/load-balanced': 'yes' },
+          },
+        ],
+      }),
+    ).rejects.toMatchObject({ name: 'ClientException' });
+  });
+
   it('stops the task when an essential container exits after exit-after-ms with its exit code', async () => {
     const td = await register({
       client: stack.client,
