@@ -38,17 +38,27 @@ const UNPINNED_CACHE_MS = 60_000;
 export function makeEcsSdkCluster(options: { client: ECSClient; now?: () => number }): EcsCluster {
   const { client } = options;
   const now = options.now ?? Date.now;
-  const containerNames = new Map<string, { names: string[]; at: number; pinned: boolean }>();
+  // The promise is cached, so launches running in parallel share one DescribeTaskDefinition call.
+  const containerNames = new Map<
+    string,
+    { names: Promise<string[]>; at: number; pinned: boolean }
+  >();
 
   /** Container names of a task definition, to put STEWARD_TASK_INDEX in each container. */
-  const namesOf = async (taskDefinition: string): Promise<string[]> => {
+  const namesOf = (taskDefinition: string): Promise<string[]> => {
     const cached = containerNames.get(taskDefinition);
     if (cached && (cached.pinned || now() - cached.at < UNPINNED_CACHE_MS)) return cached.names;
-    const out = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition }));
-    const names = (out.taskDefinition?.containerDefinitions ?? []).flatMap((c) =>
-      c.name ? [c.name] : [],
-    );
+    const names = client
+      .send(new DescribeTaskDefinitionCommand({ taskDefinition }))
+      .then((out) =>
+        (out.taskDefinition?.containerDefinitions ?? []).flatMap((c) => (c.name ? [c.name] : [])),
+      );
     containerNames.set(taskDefinition, { names, at: now(), pinned: /:\d+$/.test(taskDefinition) });
+    // A failed describe is not remembered: the next launch asks again.
+    names.catch(() => {
+      if (containerNames.get(taskDefinition)?.names === names)
+        containerNames.delete(taskDefinition);
+    });
     return names;
   };
 

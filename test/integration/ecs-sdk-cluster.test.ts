@@ -133,6 +133,31 @@ describe('launch', () => {
   });
 });
 
+describe('launches in parallel', () => {
+  it('describe a new task definition once, not once per launch', async () => {
+    await client.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'fresh',
+        requiresCompatibilities: ['FARGATE'],
+        networkMode: 'awsvpc',
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [{ name: 'app', image: 'app:1', essential: true }],
+      }),
+    );
+    emulator.resetCounters();
+    const results = await Promise.all(
+      [0, 1, 2, 3, 4].map((slot) =>
+        cluster.launch(
+          request({ taskDefinition: 'fresh:1', clientToken: `stw-par-${slot}`, slot }),
+        ),
+      ),
+    );
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(emulator.counters().calls).toMatchObject({ DescribeTaskDefinition: 1, RunTask: 5 });
+  });
+});
+
 describe('stop, list and describe', () => {
   it('stops a task with the reason shown by DescribeTasks', async () => {
     const launched = await cluster.launch(request({ clientToken: 'stw-to-stop' }));
