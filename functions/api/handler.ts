@@ -10,6 +10,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import {
   createService,
   deleteService,
+  etagOf,
   getService,
   listServiceEvents,
   listServices,
@@ -17,7 +18,7 @@ import {
   updateService,
   type WriteOutcome,
 } from '../../shared/app/services';
-import { HttpError, httpErrors, json, jsonBody } from '../../shared/http/responses';
+import { HttpError, headerOf, httpErrors, json, jsonBody } from '../../shared/http/responses';
 import { logger } from '../../shared/observability';
 import { wire } from '../../shared/wiring';
 
@@ -35,19 +36,17 @@ const written = (statusCode: number, outcome: WriteOutcome) => {
       serviceName: outcome.service.serviceName,
     });
   }
-  return json(statusCode, outcome.service);
+  return json(statusCode, outcome.service, { etag: etagOf(outcome.service) });
 };
 
 const routes: Record<string, Route> = {
   'GET /health': async () => json(200, { status: 'ok' }),
   'POST /services': async (deps, event) => {
     const outcome = await createService(deps, jsonBody(event));
+    const response = written(201, outcome);
     return {
-      ...written(201, outcome),
-      headers: {
-        'content-type': 'application/json',
-        location: `/services/${outcome.service.serviceName}`,
-      },
+      ...response,
+      headers: { ...response.headers, location: `/services/${outcome.service.serviceName}` },
     };
   },
   'GET /services': async (deps, event) => {
@@ -62,12 +61,25 @@ const routes: Record<string, Route> = {
       ...(page.nextToken ? { nextToken: page.nextToken } : {}),
     });
   },
-  'GET /services/{serviceName}': async (deps, event) =>
-    json(200, await getService(deps, { serviceName: name(event) })),
+  'GET /services/{serviceName}': async (deps, event) => {
+    const service = await getService(deps, { serviceName: name(event) });
+    return json(200, service, { etag: etagOf(service) });
+  },
+  // If-Match (optional) makes the write conditional on the ETag the caller read: 412 if stale.
   'PATCH /services/{serviceName}': async (deps, event) =>
-    written(200, await updateService(deps, { serviceName: name(event), body: jsonBody(event) })),
+    written(
+      200,
+      await updateService(deps, {
+        serviceName: name(event),
+        body: jsonBody(event),
+        ifMatch: headerOf(event, 'if-match'),
+      }),
+    ),
   'DELETE /services/{serviceName}': async (deps, event) =>
-    written(202, await deleteService(deps, { serviceName: name(event) })),
+    written(
+      202,
+      await deleteService(deps, { serviceName: name(event), ifMatch: headerOf(event, 'if-match') }),
+    ),
   'GET /services/{serviceName}/events': async (deps, event) => {
     const nextToken = event.queryStringParameters?.nextToken;
     const page = await listServiceEvents(deps, {

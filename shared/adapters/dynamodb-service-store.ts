@@ -68,24 +68,40 @@ export function makeDynamoDbServiceStore(options: {
     return out.Item ? toServiceRecord(out.Item) : undefined;
   };
 
-  /** Tells a lost race from a missing service after a failed conditional write. */
-  const failure = async (serviceName: string): Promise<WriteResult> =>
-    (await readSpecItem(serviceName, true))
-      ? { ok: false, reason: 'conflict' }
-      : { ok: false, reason: 'not-found' };
+  /**
+   * Why a conditional write failed: no service, a generation other than the caller's If-Match, or a
+   * lost race / a draining service.
+   */
+  const failure = async (
+    serviceName: string,
+    expectedGeneration?: number,
+  ): Promise<WriteResult> => {
+    const current = await readSpecItem(serviceName, true);
+    if (!current) return { ok: false, reason: 'not-found' };
+    if (expectedGeneration !== undefined && current.generation !== expectedGeneration) {
+      return { ok: false, reason: 'precondition-failed' };
+    }
+    return { ok: false, reason: 'conflict' };
+  };
 
   /** A conditional update of the service's SPEC item; a failed condition is a result, not a crash. */
-  const updateSpecItem = async (
-    serviceName: string,
-    input: Omit<UpdateCommandInput, 'TableName' | 'Key'>,
-  ): Promise<WriteResult> => {
+  const updateSpecItem = async (o: {
+    serviceName: string;
+    update: Omit<UpdateCommandInput, 'TableName' | 'Key'>;
+    expectedGeneration?: number | undefined;
+  }): Promise<WriteResult> => {
     try {
       await doc.send(
-        new UpdateCommand({ TableName, Key: { PK: servicePk(serviceName), SK: SPEC }, ...input }),
+        new UpdateCommand({
+          TableName,
+          Key: { PK: servicePk(o.serviceName), SK: SPEC },
+          ...o.update,
+        }),
       );
       return OK;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return failure(serviceName);
+      if (error instanceof ConditionalCheckFailedException)
+        return failure(o.serviceName, o.expectedGeneration);
       throw error;
     }
   };
@@ -197,31 +213,51 @@ export function makeDynamoDbServiceStore(options: {
       return { service: toServiceRecord(specItem), tasks };
     },
 
-    async updateSpec({ serviceName, change, now }) {
+    async updateSpec({ serviceName, change, now, expectedGeneration }) {
       const fields = Object.entries(change).filter(([, v]) => v !== undefined);
       const names: Record<string, string> = {};
-      const values: Record<string, unknown> = { ':one': 1, ':now': now, ':false': false };
+      const values: Record<string, unknown> = {
+        ':one': 1,
+        ':now': now,
+        ':false': false,
+        ...(expectedGeneration === undefined ? {} : { ':g': expectedGeneration }),
+      };
       const sets = fields.map(([k, v], i) => {
         names[`#f${i}`] = k;
         values[`:v${i}`] = v;
         return `spec.#f${i} = :v${i}`;
       });
-      return updateSpecItem(serviceName, {
-        // stateVersion too: a reconcile that planned on the old spec must lose its claim.
-        UpdateExpression: `SET ${[...sets, 'generation = generation + :one', 'stateVersion = stateVersion + :one', 'updatedAt = :now'].join(', ')}`,
-        // Exists, and is not draining: a service on its way out takes no new spec.
-        ConditionExpression: 'attribute_exists(PK) AND deleting = :false',
-        ...(fields.length > 0 ? { ExpressionAttributeNames: names } : {}),
-        ExpressionAttributeValues: values,
+      return updateSpecItem({
+        serviceName,
+        expectedGeneration,
+        update: {
+          // stateVersion too: a reconcile that planned on the old spec must lose its claim.
+          UpdateExpression: `SET ${[...sets, 'generation = generation + :one', 'stateVersion = stateVersion + :one', 'updatedAt = :now'].join(', ')}`,
+          // Exists, is not draining (a service on its way out takes no new spec), and, with If-Match,
+          // is still at the generation the caller read.
+          ConditionExpression: `attribute_exists(PK) AND deleting = :false${expectedGeneration === undefined ? '' : ' AND generation = :g'}`,
+          ...(fields.length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+        },
       });
     },
 
-    async markDeleting({ serviceName, now }) {
-      return updateSpecItem(serviceName, {
-        UpdateExpression:
-          'SET deleting = :true, generation = generation + :one, stateVersion = stateVersion + :one, updatedAt = :now',
-        ConditionExpression: 'attribute_exists(PK) AND deleting = :false',
-        ExpressionAttributeValues: { ':true': true, ':false': false, ':one': 1, ':now': now },
+    async markDeleting({ serviceName, now, expectedGeneration }) {
+      return updateSpecItem({
+        serviceName,
+        expectedGeneration,
+        update: {
+          UpdateExpression:
+            'SET deleting = :true, generation = generation + :one, stateVersion = stateVersion + :one, updatedAt = :now',
+          ConditionExpression: `attribute_exists(PK) AND deleting = :false${expectedGeneration === undefined ? '' : ' AND generation = :g'}`,
+          ExpressionAttributeValues: {
+            ':true': true,
+            ':false': false,
+            ':one': 1,
+            ':now': now,
+            ...(expectedGeneration === undefined ? {} : { ':g': expectedGeneration }),
+          },
+        },
       });
     },
 
@@ -272,12 +308,15 @@ export function makeDynamoDbServiceStore(options: {
           return `pendingStops.#p${i}`;
         }),
       ];
-      return updateSpecItem(serviceName, {
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        // The optimistic lock: only the reconcile that read this version may act on it.
-        ConditionExpression: 'stateVersion = :ev',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+      return updateSpecItem({
+        serviceName,
+        update: {
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          // The optimistic lock: only the reconcile that read this version may act on it.
+          ConditionExpression: 'stateVersion = :ev',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
       });
     },
 

@@ -2,7 +2,12 @@
  * The service API's use cases: `(deps, input) → result`. Each validates its input, makes one
  * conditional write, and asks the controller to reconcile (an event; the tick repairs a lost one).
  */
-import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+import {
+  ConflictError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+} from '../core/errors';
 import type { Condition, ServiceRecord, ServiceSpec } from '../core/model';
 import {
   createServiceSchema,
@@ -102,7 +107,7 @@ export async function listServices(
 /** Applies a partial update (PATCH) and bumps the generation. */
 export async function updateService(
   deps: ServiceDeps,
-  input: { serviceName: string; body: unknown },
+  input: { serviceName: string; body: unknown; ifMatch?: string | undefined },
 ): Promise<WriteOutcome> {
   const serviceName = validName(input.serviceName);
   const body = parseOrThrow({ schema: updateServiceSchema, input: input.body, what: 'update' });
@@ -118,18 +123,35 @@ export async function updateService(
       : { restartPolicy: restartPolicyOf(body.restartPolicy) }),
   };
   const now = new Date(deps.clock()).toISOString();
-  expectWritten(await deps.store.updateSpec({ serviceName, change, now }), serviceName);
+  const expectedGeneration = await generationOf(deps, { serviceName, ifMatch: input.ifMatch });
+  expectWritten(
+    await deps.store.updateSpec({
+      serviceName,
+      change,
+      now,
+      ...(expectedGeneration === undefined ? {} : { expectedGeneration }),
+    }),
+    serviceName,
+  );
   return afterWrite(deps, serviceName);
 }
 
 /** Starts deleting a service: its tasks are stopped, then it is removed. */
 export async function deleteService(
   deps: ServiceDeps,
-  input: { serviceName: string },
+  input: { serviceName: string; ifMatch?: string | undefined },
 ): Promise<WriteOutcome> {
   const serviceName = validName(input.serviceName);
   const now = new Date(deps.clock()).toISOString();
-  expectWritten(await deps.store.markDeleting({ serviceName, now }), serviceName);
+  const expectedGeneration = await generationOf(deps, { serviceName, ifMatch: input.ifMatch });
+  expectWritten(
+    await deps.store.markDeleting({
+      serviceName,
+      now,
+      ...(expectedGeneration === undefined ? {} : { expectedGeneration }),
+    }),
+    serviceName,
+  );
   return afterWrite(deps, serviceName);
 }
 
@@ -161,9 +183,51 @@ async function afterWrite(deps: ServiceDeps, serviceName: string): Promise<Write
   return { service: toView(record), reconcileRequested };
 }
 
+/** The service's ETag: its generation, as a strong entity tag. */
+export function etagOf(service: { generation: number }): string {
+  return `"${service.generation}"`;
+}
+
+/**
+ * The generation an If-Match header asks for: undefined without the header or with `*` (any
+ * existing service); a value that is no ETag of ours can match nothing, so it fails the precondition.
+ */
+async function generationOf(
+  deps: ServiceDeps,
+  o: { serviceName: string; ifMatch: string | undefined },
+): Promise<number | undefined> {
+  const header = o.ifMatch?.trim();
+  if (header === undefined || header === '' || header === '*') return undefined;
+  const tags = header.split(',').map((t) => t.trim());
+  const generations = tags.flatMap((t) => {
+    const m = /^"([1-9]\d{0,15})"$/.exec(t);
+    return m ? [Number(m[1])] : [];
+  });
+  if (generations.length === 0) {
+    throw new PreconditionFailedError(
+      `If-Match ${header} matches no version of service ${o.serviceName}`,
+    );
+  }
+  if (generations.length === 1) return generations[0];
+  // Several tags: the write may go at whichever is current.
+  const current = await deps.store.getService(o.serviceName, { consistent: true });
+  if (!current) throw new NotFoundError(`Service ${o.serviceName} not found`);
+  if (!generations.includes(current.generation)) {
+    throw new PreconditionFailedError(
+      `If-Match ${header} does not match the service's current ETag ${etagOf(current)}`,
+    );
+  }
+  return current.generation;
+}
+
 function expectWritten(written: WriteResult, serviceName: string): void {
   if (written.ok) return;
   if (written.reason === 'not-found') throw new NotFoundError(`Service ${serviceName} not found`);
+  if (written.reason === 'precondition-failed') {
+    throw new PreconditionFailedError(
+      `Service ${serviceName} has changed since the version in If-Match; read it again (GET) and retry with its ETag`,
+    );
+  }
   throw new ConflictError(`Service ${serviceName} is being deleted and cannot be changed`);
 }
 

@@ -35,6 +35,14 @@ export class ConflictError extends DomainError {
   }
 }
 
+/** The caller's If-Match names a generation the service is no longer at. Maps to 412. */
+export class PreconditionFailedError extends DomainError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PreconditionFailedError';
+  }
+}
+
 /** Retrying cannot help (a poison event, a rejected request to ECS): log once, count, dead-letter. */
 export class TerminalError extends DomainError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -13,6 +13,7 @@ import {
   DomainError,
   type FieldError,
   NotFoundError,
+  PreconditionFailedError,
   ValidationError,
 } from '../core/errors';
 import { logger } from '../observability';
@@ -48,6 +49,12 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
     return json(400, { message: error.message, errors: error.errors });
   if (error instanceof NotFoundError) return json(404, { message: error.message, errors: [] });
   if (error instanceof ConflictError) return json(409, { message: error.message, errors: [] });
+  if (error instanceof PreconditionFailedError) {
+    return json(412, {
+      message: error.message,
+      errors: [{ path: 'headers.if-match', message: error.message }],
+    });
+  }
   if (error instanceof HttpError)
     return json(error.statusCode, { message: error.message, errors: error.errors });
   logger.error('Unhandled error', { error: error as Error });

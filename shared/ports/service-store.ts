@@ -24,7 +24,9 @@ export type ServiceEvent = {
 };
 
 /** Outcome of a conditional write: a lost race is a result, not an exception. */
-export type WriteResult = { ok: true } | { ok: false; reason: 'conflict' | 'not-found' };
+export type WriteResult =
+  | { ok: true }
+  | { ok: false; reason: 'conflict' | 'not-found' | 'precondition-failed' };
 
 /** Persistence of services, their tasks and their events. Every method is one logical write or read. */
 export type ServiceStore = {
@@ -52,9 +54,15 @@ export type ServiceStore = {
     serviceName: string;
     change: Partial<ServiceSpec>;
     now: string;
+    /** Optimistic concurrency (If-Match): write only at this generation, else `precondition-failed`. */
+    expectedGeneration?: number;
   }): Promise<WriteResult>;
   /** Marks the service for deletion: it drains, then reconcile removes it. */
-  markDeleting(input: { serviceName: string; now: string }): Promise<WriteResult>;
+  markDeleting(input: {
+    serviceName: string;
+    now: string;
+    expectedGeneration?: number;
+  }): Promise<WriteResult>;
   /**
    * The claim: succeeds only if `stateVersion` is still `expectedVersion`, then stores the new
    * expectations and stop requests, forgets the given expectations, and bumps `stateVersion`.

@@ -361,6 +361,37 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       expect((await store.getService(name))?.expectations).toEqual({});
     });
 
+    it('with an expected generation (If-Match), writes only at that generation', async () => {
+      const { name } = await created();
+      expect(
+        await store.updateSpec({
+          serviceName: name,
+          change: { desiredCount: 4 },
+          now: T1,
+          expectedGeneration: 2,
+        }),
+      ).toEqual({
+        ok: false,
+        reason: 'precondition-failed',
+      });
+      expect((await store.getService(name))?.spec.desiredCount).toBe(2);
+      expect(
+        await store.updateSpec({
+          serviceName: name,
+          change: { desiredCount: 4 },
+          now: T1,
+          expectedGeneration: 1,
+        }),
+      ).toEqual({ ok: true });
+      expect(
+        await store.markDeleting({ serviceName: name, now: T2, expectedGeneration: 1 }),
+      ).toEqual({ ok: false, reason: 'precondition-failed' });
+      expect(
+        await store.markDeleting({ serviceName: name, now: T2, expectedGeneration: 2 }),
+      ).toEqual({ ok: true });
+      expect((await store.getService(name))?.deleting).toBe(true);
+    });
+
     it('reports not-found for a missing service and creates nothing', async () => {
       const name = uniqueName('missing');
       expect(
