@@ -65,7 +65,8 @@ export async function reconcile(
             expectedVersion: version,
             add: p.launches,
             forget: p.forget.map((f) => f.token),
-            stops: p.stops.map((s) => ({ taskId: s.taskId, at: now })),
+            // Reissued stops are claimed too (a fresh time), so concurrent reconciles reissue once.
+            stops: [...p.stops, ...p.stopRetries].map((s) => ({ taskId: s.taskId, at: now })),
             forgetStops: p.forgetStops,
             reissue: p.retries.map((e) => ({ token: e.token, at: now })),
             ...(p.launchFailures ? { launchFailures: p.launchFailures } : {}),

@@ -217,18 +217,22 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     live.length === desired &&
     keeping.length === desired &&
     keeping.every((t) => t.lastStatus === TaskStatus.RUNNING);
-  const stopRetries: StopAction[] = live
-    .filter((t) => {
-      const at = service.pendingStops[t.taskId];
-      return (
-        at !== undefined && t.desiredStatus !== 'STOPPED' && now - at >= EXPECTATION_RETRY_AFTER_MS
-      );
-    })
-    .map((t) => ({
-      taskArn: t.taskArn,
-      taskId: t.taskId,
-      reason: `Steward: stop of service ${spec.serviceName} task requested earlier`,
-    }));
+  const stopRetries: StopAction[] = spend(
+    live
+      .filter((t) => {
+        const at = service.pendingStops[t.taskId];
+        return (
+          at !== undefined &&
+          t.desiredStatus !== 'STOPPED' &&
+          now - at >= EXPECTATION_RETRY_AFTER_MS
+        );
+      })
+      .map((t) => ({
+        taskArn: t.taskArn,
+        taskId: t.taskId,
+        reason: `Steward: stop of service ${spec.serviceName} task requested earlier`,
+      })),
+  );
 
   const conditions = conditionsOf({
     decision,
@@ -364,7 +368,13 @@ function messagesOf(o: {
 
 /** True when acting on the plan changes something in ECS or in the claimed state. */
 export function needsClaim(p: Plan): boolean {
-  return p.launches.length > 0 || p.retries.length > 0 || p.stops.length > 0 || p.forget.length > 0;
+  return (
+    p.launches.length > 0 ||
+    p.retries.length > 0 ||
+    p.stops.length > 0 ||
+    p.stopRetries.length > 0 ||
+    p.forget.length > 0
+  );
 }
 
 /** True when the plan's status differs from the stored one, or stop requests are done: a write is due. */

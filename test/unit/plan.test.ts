@@ -12,6 +12,7 @@ import {
   launchToken,
   MAX_CLAIM_ENTRIES,
   MAX_OUTSTANDING_LAUNCHES,
+  needsClaim,
   type Plan,
   plan,
 } from '../../shared/core/plan';
@@ -763,5 +764,27 @@ describe('plan: one claim stays within DynamoDB limits', () => {
       ),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('plan: stops that ECS never acknowledged', () => {
+  const [t0, t1] = tasksInSlots(2) as [TaskRecord, TaskRecord];
+
+  it('are issued again after the retry delay, as a claim (so concurrent reconciles issue them once)', () => {
+    const service = aService({
+      desiredCount: 1,
+      pendingStops: { [t1.taskId]: now - EXPECTATION_RETRY_AFTER_MS },
+    });
+    const p = plan({ service, tasks: [t0, t1], now });
+    expect(p.stopRetries.map((s) => s.taskId)).toEqual([t1.taskId]);
+    expect(needsClaim(p)).toBe(true);
+  });
+
+  it('are left alone while young, or once ECS shows the task stopping', () => {
+    const young = aService({ desiredCount: 1, pendingStops: { [t1.taskId]: now - 5_000 } });
+    expect(plan({ service: young, tasks: [t0, t1], now }).stopRetries).toEqual([]);
+    const old = aService({ desiredCount: 1, pendingStops: { [t1.taskId]: now - 60_000 } });
+    const stopping = { ...t1, desiredStatus: 'STOPPED' };
+    expect(plan({ service: old, tasks: [t0, stopping], now }).stopRetries).toEqual([]);
   });
 });
