@@ -3,47 +3,21 @@
  * ECS: every answer must be one the CLI parses (exit 0, JSON output), with the key fields right.
  */
 
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Stack, startStack } from '../../local/stack';
+import { AWS_CLI, awsCli } from '../support/aws-cli';
 import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
-const run = promisify(execFile);
-const AWS_CLI = '/usr/bin/aws';
 const ARN = /^arn:aws:ecs:us-east-1:000000000000:/;
 let stack: Stack;
 
 /** Runs `aws ecs … --endpoint-url <local> --output json`; fails with the CLI's stderr if it does. */
-async function ecs(...args: string[]): Promise<JsonObject> {
-  try {
-    const { stdout } = await run(
-      AWS_CLI,
-      ['ecs', ...args, '--endpoint-url', stack.awsUrl, '--output', 'json'],
-      {
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin',
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_PAGER: '',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-          HOME: tmpdir(),
-        },
-        timeout: 60_000,
-      },
-    );
-    return stdout.trim() === '' ? {} : (JSON.parse(stdout) as JsonObject);
-  } catch (error) {
-    const e = error as { stderr?: string; code?: unknown };
-    throw new Error(`aws ecs ${args[0]} failed (exit ${String(e.code)}): ${e.stderr ?? error}`);
-  }
-}
+const ecs = (...args: string[]): Promise<JsonObject> =>
+  awsCli({ endpoint: stack.awsUrl, args: ['ecs', ...args], timeoutMs: 60_000 });
 
 beforeAll(async () => {
   if (!existsSync(AWS_CLI)) {

@@ -4,38 +4,19 @@
  * replacement takes from StopTask to RUNNING.
  */
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Stack, startStack } from '../../local/stack';
+import { awsCli } from '../support/aws-cli';
 import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
-const run = promisify(execFile);
-const AWS_CLI = '/usr/bin/aws';
 let stack: Stack;
 
 /** Runs `aws … --endpoint-url <local> --output json` and parses what it prints. */
-async function aws(...args: string[]): Promise<JsonObject> {
-  const { stdout } = await run(
-    AWS_CLI,
-    [...args, '--endpoint-url', stack.awsUrl, '--output', 'json'],
-    {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_PAGER: '',
-        HOME: tmpdir(),
-      },
-    },
-  );
-  return stdout.trim() === '' ? {} : JSON.parse(stdout);
-}
+const aws = (...args: string[]): Promise<JsonObject> => awsCli({ endpoint: stack.awsUrl, args });
 
 async function api(method: string, path: string, body?: unknown) {
   const res = await fetch(`${stack.apiUrl}${path}`, {

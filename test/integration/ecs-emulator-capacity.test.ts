@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   type ContainerDefinition,
   type ContainerInstance,
@@ -7,7 +5,7 @@ import {
   DescribeClustersCommand,
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
-  ECSClient,
+  type ECSClient,
   ListContainerInstancesCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
@@ -16,40 +14,16 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EcsEmulator, type EventBridgeEvent } from '../../local/ecs/emulator';
-import { createEcsRequestHandler } from '../../local/ecs/http';
+import { type EmulatorServer, startEmulatorServer } from '../support/emulator-server';
 
 const STEP_MS = 5;
 const CLUSTER = 'ec2';
 
-type Stack = {
-  emulator: EcsEmulator;
-  client: ECSClient;
-  events: EventBridgeEvent[];
-  stop: () => Promise<void>;
-};
+type Stack = EmulatorServer;
 
 /** A real HTTP server on loopback in front of a fresh emulator, and an SDK client for it. */
-const startStack = async (): Promise<Stack> => {
-  const events: EventBridgeEvent[] = [];
-  const emulator = new EcsEmulator({ stepDelayMs: STEP_MS, emit: (e) => events.push(e) });
-  const server: Server = createServer(createEcsRequestHandler(emulator));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const client = new ECSClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-  const stop = async (): Promise<void> => {
-    client.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await emulator.close();
-  };
-  return { emulator, client, events, stop };
-};
+const startStack = (): Promise<Stack> =>
+  startEmulatorServer({ stepDelayMs: STEP_MS, maxAttempts: 1 });
 
 /** Registers a bridge-mode EC2 task definition. */
 const register = async (o: {

@@ -1,9 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   CreateClusterCommand,
   DescribeTasksCommand,
-  ECSClient,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
@@ -11,43 +8,33 @@ import {
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { EcsEmulator, type EcsEmulatorOptions } from '../../local/ecs/emulator';
-import { createEcsRequestHandler } from '../../local/ecs/http';
+import type { EcsEmulatorOptions } from '../../local/ecs/emulator';
+import {
+  type EmulatorServer,
+  fargateTaskDefinition,
+  startEmulatorServer,
+} from '../support/emulator-server';
 
 // Lifecycle steps are irrelevant here; long ones keep tasks quietly in PROVISIONING.
 const STEP_MS = 60_000;
 const START = Date.UTC(2030, 0, 1);
 
-type Stack = {
-  emulator: EcsEmulator;
-  client: ECSClient;
-  endpoint: string;
+type Stack = Omit<EmulatorServer, 'events'> & {
   /** Moves the frozen emulator clock forward. */
   advance: (ms: number) => void;
-  stop: () => Promise<void>;
 };
 
 /** A real HTTP server on loopback in front of a fresh emulator on a frozen, controllable clock. */
 const startStack = async (options: EcsEmulatorOptions = {}): Promise<Stack> => {
   let clock = START;
-  const emulator = new EcsEmulator({ stepDelayMs: STEP_MS, now: () => clock, ...options });
-  const server: Server = createServer(createEcsRequestHandler(emulator));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
   // maxAttempts 1: the SDK would otherwise retry ThrottlingException on its own.
-  const client = new ECSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  const { emulator, client, endpoint, stop } = await startEmulatorServer({
+    stepDelayMs: STEP_MS,
+    now: () => clock,
+    capture: 'none',
     maxAttempts: 1,
+    ...options,
   });
-  const stop = async (): Promise<void> => {
-    client.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await emulator.close();
-  };
   return {
     emulator,
     client,
@@ -72,14 +59,10 @@ const withStack = async (
   }
 };
 
-const FARGATE_TD = {
+const FARGATE_TD = fargateTaskDefinition({
   family: 'web',
-  networkMode: 'awsvpc' as const,
-  requiresCompatibilities: ['FARGATE' as const],
-  cpu: '256',
-  memory: '512',
-  containerDefinitions: [{ name: 'app', image: 'nginx:1.27' }],
-};
+  containers: [{ name: 'app', image: 'nginx:1.27' }],
+});
 
 const fargateRun = (extra: Partial<RunTaskCommandInput> = {}): RunTaskCommandInput => ({
   taskDefinition: 'web',

@@ -1,71 +1,44 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
-  type ContainerDefinition,
   DescribeTasksCommand,
-  ECSClient,
+  type ECSClient,
   ListTasksCommand,
-  RegisterTaskDefinitionCommand,
   RunTaskCommand,
   type RunTaskCommandInput,
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { EcsEmulatorOptions } from '../../local/ecs/emulator';
 import {
-  EcsEmulator,
-  type EcsEmulatorOptions,
-  type EventBridgeEvent,
-} from '../../local/ecs/emulator';
-import { createEcsRequestHandler } from '../../local/ecs/http';
+  type EmulatorServer,
+  registerFargateTaskDefinition,
+  startEmulatorServer,
+} from '../support/emulator-server';
 
 const STEP_MS = 5;
 const SPOT_REASON = 'Your Spot Task was interrupted.';
 const NO_CAPACITY =
   'Capacity is unavailable at this time. Please try again later or in a different availability zone';
 
-type Stack = {
-  emulator: EcsEmulator;
-  client: ECSClient;
-  events: EventBridgeEvent[];
+type Stack = EmulatorServer & {
   /** Moves the emulator clock (real time plus an offset) forward. */
   advance: (ms: number) => void;
-  stop: () => Promise<void>;
 };
 
 /** A real HTTP server on loopback in front of a fresh emulator whose clock can jump ahead. */
 const startStack = async (options: EcsEmulatorOptions = {}): Promise<Stack> => {
-  const events: EventBridgeEvent[] = [];
   let offset = 0;
-  const emulator = new EcsEmulator({
+  const server = await startEmulatorServer({
     stepDelayMs: STEP_MS,
     now: () => Date.now() + offset,
-    emit: (e) => events.push(e),
+    maxAttempts: 1,
     ...options,
   });
-  const server: Server = createServer(createEcsRequestHandler(emulator));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const client = new ECSClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-  const stop = async (): Promise<void> => {
-    client.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await emulator.close();
-  };
   return {
-    emulator,
-    client,
-    events,
+    ...server,
     advance: (ms) => {
       offset += ms;
     },
-    stop,
   };
 };
 
@@ -80,22 +53,6 @@ const withStack = async (
     await stack.stop();
   }
 };
-
-const register = async (o: {
-  client: ECSClient;
-  family: string;
-  containers: ContainerDefinition[];
-}) =>
-  o.client.send(
-    new RegisterTaskDefinitionCommand({
-      family: o.family,
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: o.containers,
-    }),
-  );
 
 const NETWORK: RunTaskCommandInput['networkConfiguration'] = {
   awsvpcConfiguration: { subnets: ['subnet-a1'] },
@@ -160,7 +117,7 @@ const rejection = async (p: Promise<unknown>): Promise<Error> =>
 describe('ECS emulator Fargate Spot', () => {
   it('interrupts with a two-minute warning first: RUNNING, desired STOPPED, SpotInterruption', async () => {
     await withStack({}, async (stack) => {
-      await register({
+      await registerFargateTaskDefinition({
         client: stack.client,
         family: 'spot',
         containers: [{ name: 'app', image: 'nginx' }],
@@ -209,7 +166,7 @@ describe('ECS emulator Fargate Spot', () => {
 
   it('at timeScale 60 the two-minute warning takes about two seconds, then the task stops', async () => {
     await withStack({ timeScale: 60, now: Date.now }, async (stack) => {
-      await register({
+      await registerFargateTaskDefinition({
         client: stack.client,
         family: 'spot',
         containers: [{ name: 'app', image: 'nginx' }],
@@ -254,7 +211,7 @@ describe('ECS emulator Fargate Spot', () => {
 
   it('answers a Spot shortage with capacity failures and launches again once capacity is back', async () => {
     await withStack({}, async (stack) => {
-      await register({
+      await registerFargateTaskDefinition({
         client: stack.client,
         family: 'spot',
         containers: [{ name: 'app', image: 'nginx' }],
@@ -308,7 +265,7 @@ describe('ECS emulator health checks and simulated usage', () => {
   const healthCheck = { command: ['CMD-SHELL', 'true'], interval: 5 };
 
   it('reports health from the label timeline in DescribeTasks, never in events', async () => {
-    await register({
+    await registerFargateTaskDefinition({
       client: stack.client,
       family: 'health',
       containers: [
@@ -379,7 +336,7 @@ describe('ECS emulator health checks and simulated usage', () => {
   it('rejects invalid health and usage labels with a ClientException naming the label', async () => {
     const attempt = (o: { labels: Record<string, string>; withCheck?: boolean }) =>
       rejection(
-        register({
+        registerFargateTaskDefinition({
           client: stack.client,
           family: 'bad-labels',
           containers: [
@@ -406,7 +363,7 @@ describe('ECS emulator health checks and simulated usage', () => {
   });
 
   it('averages simulated CPU and memory over RUNNING tasks matching the filter', async () => {
-    await register({
+    await registerFargateTaskDefinition({
       client: stack.client,
       family: 'busy',
       containers: [

@@ -1,65 +1,25 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
-  type ContainerDefinition,
   DescribeTasksCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand,
+  type ECSClient,
   RunTaskCommand,
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EcsEmulator, type EventBridgeEvent } from '../../local/ecs/emulator';
-import { createEcsRequestHandler } from '../../local/ecs/http';
+import type { EventBridgeEvent } from '../../local/ecs/emulator';
+import {
+  type EmulatorServer,
+  registerFargateTaskDefinition,
+  startEmulatorServer,
+} from '../support/emulator-server';
 
 const STEP_MS = 15;
 
-type Stack = {
-  emulator: EcsEmulator;
-  client: ECSClient;
-  events: EventBridgeEvent[];
-  stop: () => Promise<void>;
-};
+type Stack = EmulatorServer;
 
 /** A real HTTP server on loopback in front of a fresh emulator, and an SDK client for it. */
-const startStack = async (): Promise<Stack> => {
-  const events: EventBridgeEvent[] = [];
-  const emulator = new EcsEmulator({ stepDelayMs: STEP_MS, emit: (e) => events.push(e) });
-  const server: Server = createServer(createEcsRequestHandler(emulator));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const client = new ECSClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-  const stop = async (): Promise<void> => {
-    client.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await emulator.close();
-  };
-  return { emulator, client, events, stop };
-};
-
-/** Registers a Fargate task definition with the given containers. */
-const register = async (o: {
-  client: ECSClient;
-  family: string;
-  containers: ContainerDefinition[];
-}) =>
-  o.client.send(
-    new RegisterTaskDefinitionCommand({
-      family: o.family,
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: o.containers,
-    }),
-  );
+const startStack = (): Promise<Stack> =>
+  startEmulatorServer({ stepDelayMs: STEP_MS, maxAttempts: 1 });
 
 const run = async (o: { client: ECSClient; family: string }): Promise<string> => {
   const out = await o.client.send(
@@ -122,7 +82,7 @@ describe('ECS emulator simulated workloads (docker labels)', () => {
   });
 
   it('passes a load-balanced task through ACTIVATING and DEACTIVATING, as ECS does for target groups', async () => {
-    await register({
+    await registerFargateTaskDefinition({
       client: stack.client,
       family: 'behind-alb',
       containers: [
@@ -153,7 +113,7 @@ describe('ECS emulator simulated workloads (docker labels)', () => {
       'STOPPED/STOPPED',
     ]);
     // A task without the label goes straight from PENDING to RUNNING.
-    await register({
+    await registerFargateTaskDefinition({
       client: stack.client,
       family: 'plain',
       containers: [{ name: 'web', image: 'web:1', essential: true }],
@@ -171,7 +131,7 @@ describe('ECS emulator simulated workloads (docker labels)', () => {
 
   it('rejects a load-balanced label that is not true or false', async () => {
     await expect(
-      register({
+      registerFargateTaskDefinition({
         client: stack.client,
         family: 'bad-lb',
         containers: [
@@ -186,7 +146,7 @@ describe('ECS emulator simulated workloads (docker labels)', () => {
   });
 
   it('stops the task when an essential container exits after exit-after-ms with its exit code', async () => {
-    const td = await register({
+    const td = await registerFargateTaskDefinition({
       client: stack.client,
       family: 'exits',
       containers: [
@@ -249,7 +209,7 @@ describe('ECS emulator simulated workloads (docker labels)', () => {
   });
 
   it('defaults the exit code to 1', async () => {
-    await register({
+    await registerFargateTaskDefinition({
       client: stack.client,
       family: 'exits-default',
       containers: [
@@ -267,7 +227,7 @@ describe('ECS emulator simulated workloads (docker labels)', () => {
   });
 
   it('keeps the task RUNNING when a non-essential container exits: one change, one event', async () => {
-    await register({
+    await registerFargateTaskDefinition({
       client: stack.client,
       family: 'sidecar-exits',
       containers: [
@@ -319,7 +279,7 @@ describe('ECS emulator simulated workloads (docker labels)', () => {
   });
 
   it('fails to start: never RUNNING, no startedAt, TaskFailedToStart with the label as reason', async () => {
-    await register({
+    await registerFargateTaskDefinition({
       client: stack.client,
       family: 'bad-image',
       containers: [
@@ -362,7 +322,7 @@ describe('ECS emulator simulated workloads (docker labels)', () => {
   it('rejects invalid workload labels with a ClientException naming the label', async () => {
     const attempt = async (labels: Record<string, string>) => {
       try {
-        await register({
+        await registerFargateTaskDefinition({
           client: stack.client,
           family: 'bad-labels',
           containers: [{ name: 'app', image: 'busybox', dockerLabels: labels }],
@@ -385,7 +345,7 @@ describe('ECS emulator simulated workloads (docker labels)', () => {
     expect(typo.name).toBe('ClientException');
     expect(typo.message).toContain('steward.emulator/exit-after');
     // Other labels are the workload's own business.
-    await register({
+    await registerFargateTaskDefinition({
       client: stack.client,
       family: 'other-labels',
       containers: [{ name: 'app', image: 'busybox', dockerLabels: { team: 'payments' } }],

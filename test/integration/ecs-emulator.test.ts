@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -8,7 +6,7 @@ import {
   DeregisterTaskDefinitionCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
-  ECSClient,
+  type ECSClient,
   ListTaskDefinitionsCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
@@ -18,60 +16,27 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { EcsEmulatorOptions } from '../../local/ecs/emulator';
 import {
-  EcsEmulator,
-  type EcsEmulatorOptions,
-  type EventBridgeEvent,
-} from '../../local/ecs/emulator';
-import { createEcsRequestHandler } from '../../local/ecs/http';
+  type EmulatorServer,
+  fargateTaskDefinition,
+  startEmulatorServer,
+} from '../support/emulator-server';
 
 const STEP_MS = 20;
 
-type Stack = {
-  emulator: EcsEmulator;
-  client: ECSClient;
-  endpoint: string;
-  events: EventBridgeEvent[];
-  stop: () => Promise<void>;
-};
+type Stack = EmulatorServer;
 
 /** A real HTTP server on loopback in front of a fresh emulator, and an SDK client for it. */
-const startStack = async (options: EcsEmulatorOptions = {}): Promise<Stack> => {
-  const events: EventBridgeEvent[] = [];
-  const emulator = new EcsEmulator({
-    stepDelayMs: STEP_MS,
-    emit: (e) => events.push(e),
-    ...options,
-  });
-  const server: Server = createServer(createEcsRequestHandler(emulator));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new ECSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-  const stop = async (): Promise<void> => {
-    client.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await emulator.close();
-  };
-  return { emulator, client, endpoint, events, stop };
-};
+const startStack = (options: EcsEmulatorOptions = {}): Promise<Stack> =>
+  startEmulatorServer({ stepDelayMs: STEP_MS, maxAttempts: 1, ...options });
 
-const FARGATE_TD = {
+const FARGATE_TD = fargateTaskDefinition({
   family: 'web',
-  networkMode: 'awsvpc' as const,
-  requiresCompatibilities: ['FARGATE' as const],
-  cpu: '256',
-  memory: '512',
-  containerDefinitions: [
+  containers: [
     { name: 'app', image: 'nginx:1.27', environment: [{ name: 'MODE', value: 'base' }] },
   ],
-};
+});
 
 const fargateRun = (extra: Partial<RunTaskCommandInput> = {}): RunTaskCommandInput => ({
   taskDefinition: 'web',

@@ -3,42 +3,37 @@
  * from a burst that an unpaced client (the control) gets throttled by.
  */
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  DescribeTasksCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand,
-  RunTaskCommand,
-} from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, type ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { EcsEmulator } from '../../local/ecs/emulator';
-import { createEcsRequestHandler } from '../../local/ecs/http';
+import type { EcsEmulator } from '../../local/ecs/emulator';
 import { paceEcsClient } from '../../shared/adapters/ecs-pacing';
+import {
+  type EmulatorServer,
+  registerFargateTaskDefinition,
+  startEmulatorServer,
+} from '../support/emulator-server';
 
+let stack: EmulatorServer;
 let emulator: EcsEmulator;
-let server: Server;
 
-async function start(): Promise<string> {
-  emulator = new EcsEmulator({ stepDelayMs: 5, rateLimits: true });
-  server = createServer(createEcsRequestHandler(emulator));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+/**
+ * A fresh rate-limited emulator, and a client that does not retry, so every ThrottlingException is
+ * visible in the emulator's counters.
+ */
+async function start(): Promise<ECSClient> {
+  stack = await startEmulatorServer({
+    stepDelayMs: 5,
+    rateLimits: true,
+    capture: 'none',
+    maxAttempts: 1,
+  });
+  emulator = stack.emulator;
+  return stack.client;
 }
 
 afterEach(async () => {
-  await emulator.close();
-  await new Promise((r) => server.close(r));
+  await stack.stop();
 });
-
-/** A client that does not retry, so every ThrottlingException is visible in the emulator's counters. */
-const clientFor = (endpoint: string) =>
-  new ECSClient({
-    endpoint,
-    region: 'us-east-1',
-    maxAttempts: 1,
-    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-  });
 
 async function burst(client: ECSClient): Promise<void> {
   // 150 reads (budget: 100 burst, 20/s) and 40 Fargate RunTask calls (20 burst, 20/s), all at once.
@@ -62,21 +57,16 @@ async function burst(client: ECSClient): Promise<void> {
 }
 
 async function register(client: ECSClient) {
-  await client.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'p',
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'a', image: 'a' }],
-    }),
-  );
+  await registerFargateTaskDefinition({
+    client,
+    family: 'p',
+    containers: [{ name: 'a', image: 'a' }],
+  });
 }
 
 describe('ECS pacing', () => {
   it('an unpaced burst is throttled (the control)', async () => {
-    const client = clientFor(await start());
+    const client = await start();
     await register(client);
     emulator.resetCounters();
     await burst(client);
@@ -86,7 +76,7 @@ describe('ECS pacing', () => {
   });
 
   it('the same burst through a paced client is never throttled', async () => {
-    const client = paceEcsClient(clientFor(await start()));
+    const client = paceEcsClient(await start());
     await register(client);
     emulator.resetCounters();
     await burst(client);

@@ -2,23 +2,25 @@
  * The ECS adapter against the local ECS emulator, over real HTTP with the real SDK client.
  */
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   DescribeTasksCommand,
-  ECSClient,
+  type ECSClient,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EcsEmulator } from '../../local/ecs/emulator';
-import { createEcsRequestHandler } from '../../local/ecs/http';
+import type { EcsEmulator } from '../../local/ecs/emulator';
 import { makeEcsSdkCluster } from '../../shared/adapters/ecs-sdk-cluster';
 import type { EcsCluster, LaunchRequest } from '../../shared/ports/ecs-cluster';
+import {
+  type EmulatorServer,
+  registerFargateTaskDefinition,
+  startEmulatorServer,
+} from '../support/emulator-server';
 import { waitFor } from '../support/wait';
 
+let stack: EmulatorServer;
 let emulator: EcsEmulator;
-let server: Server;
 let client: ECSClient;
 let cluster: EcsCluster;
 
@@ -36,35 +38,22 @@ const request = (overrides: Partial<LaunchRequest> = {}): LaunchRequest => ({
 });
 
 beforeAll(async () => {
-  emulator = new EcsEmulator({ stepDelayMs: 10 });
-  server = createServer(createEcsRequestHandler(emulator));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  client = new ECSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  // The SDK's default retries, and no event capture.
+  stack = await startEmulatorServer({ stepDelayMs: 10, capture: 'none' });
+  ({ emulator, client } = stack);
   cluster = makeEcsSdkCluster({ client });
-  await client.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'pair',
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
-        { name: 'app', image: 'app:1', essential: true },
-        { name: 'sidecar', image: 'sidecar:1', essential: false },
-      ],
-    }),
-  );
+  await registerFargateTaskDefinition({
+    client,
+    family: 'pair',
+    containers: [
+      { name: 'app', image: 'app:1', essential: true },
+      { name: 'sidecar', image: 'sidecar:1', essential: false },
+    ],
+  });
 });
 
 afterAll(async () => {
-  client.destroy();
-  await emulator.close();
-  await new Promise((r) => server.close(r));
+  await stack.stop();
 });
 
 describe('launch', () => {

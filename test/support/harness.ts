@@ -4,19 +4,15 @@
  * adapters, and a clock the test moves. Plus the tools to judge the result from ECS's side (what
  * the emulator says ran), to count calls through a port, and to deliver events out of order.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateClusterCommand,
   DescribeTasksCommand,
-  ECSClient,
+  type ECSClient,
   ListTasksCommand,
-  RegisterTaskDefinitionCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { EcsEmulator, type EventBridgeEvent } from '../../local/ecs/emulator';
-import { createEcsRequestHandler } from '../../local/ecs/http';
+import type { EcsEmulator, EventBridgeEvent } from '../../local/ecs/emulator';
 import { makeDynamoDbServiceStore } from '../../shared/adapters/dynamodb-service-store';
 import { makeEcsSdkCluster } from '../../shared/adapters/ecs-sdk-cluster';
 import type { ReconcileDeps } from '../../shared/app/reconcile';
@@ -29,6 +25,7 @@ import {
   makeLocalDynamoDbClient,
   startDynalite,
 } from './dynamodb-engines';
+import { registerFargateTaskDefinition, startEmulatorServer } from './emulator-server';
 
 /** A clock the test moves: real time plus an offset, so time passes and can also jump. */
 export type TestClock = { now: () => number; advance: (ms: number) => void };
@@ -66,31 +63,21 @@ export async function startHarness(options: {
     client: ddb,
     tableName: await createServicesTable(ddb, options.label),
   });
-  const events: EventBridgeEvent[] = [];
-  const emulator = new EcsEmulator({
+  const {
+    emulator,
+    client: ecsClient,
+    events,
+    stop,
+  } = await startEmulatorServer({
     stepDelayMs: options.stepDelayMs ?? 5,
-    emit: (event) => {
-      events.push(structuredClone(event));
-    },
-  });
-  const server: Server = createServer(createEcsRequestHandler(emulator));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const ecsClient = new ECSClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    capture: 'cloned',
     maxAttempts: 1,
   });
-  await ecsClient.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'app',
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'app', image: 'app:1', essential: true }],
-    }),
-  );
+  await registerFargateTaskDefinition({
+    client: ecsClient,
+    family: 'app',
+    containers: [{ name: 'app', image: 'app:1', essential: true }],
+  });
   const clock = makeTestClock();
   const cluster = makeEcsSdkCluster({ client: ecsClient });
   return {
@@ -102,11 +89,8 @@ export async function startHarness(options: {
     clock,
     deps: { store, ecs: cluster, clock: clock.now },
     close: async () => {
-      ecsClient.destroy();
+      await stop();
       ddb.destroy();
-      await emulator.close();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
       await engine.stop();
     },
   };
