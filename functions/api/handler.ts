@@ -93,9 +93,6 @@ const routes: Record<string, Route> = {
   },
 };
 
-/** The routes this function serves, as API Gateway route keys (serverless.yml must declare each). */
-export const routeKeys = Object.keys(routes);
-
 /** The handler over explicit dependencies (tests); errors propagate to the middleware. */
 export function makeHandler(deps: ServiceDeps) {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {

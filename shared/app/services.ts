@@ -241,7 +241,7 @@ function validName(serviceName: string): string {
 }
 
 /** The API's view of a stored service. */
-export function toView(record: ServiceRecord): ServiceView {
+function toView(record: ServiceRecord): ServiceView {
   return {
     ...record.spec,
     // A draining service is on its way to zero, whatever its spec said.

@@ -42,11 +42,3 @@ export class PreconditionFailedError extends DomainError {
     this.name = 'PreconditionFailedError';
   }
 }
-
-/** Retrying cannot help (a poison event, a rejected request to ECS): log once, count, dead-letter. */
-export class TerminalError extends DomainError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TerminalError';
-  }
-}

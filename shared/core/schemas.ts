@@ -83,7 +83,6 @@ export const createServiceSchema = z.strictObject({
   deploymentConfiguration: deploymentConfigurationSchema.optional(),
   restartPolicy: restartPolicySchema.optional(),
 });
-export type CreateServiceInput = z.infer<typeof createServiceSchema>;
 
 /** Body of `PATCH /services/{serviceName}`: a partial update (an empty one is refused by the use case). */
 export const updateServiceSchema = z.strictObject({
@@ -91,7 +90,6 @@ export const updateServiceSchema = z.strictObject({
   /** Replaces the policy (fields not given take their defaults); also a spec change, so it resets backoff. */
   restartPolicy: restartPolicySchema.optional(),
 });
-export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
 
 /** Turns zod's issues into Steward's `{ path, message }` list: one entry per bad field, its first problem. */
 export function toFieldErrors(error: z.ZodError, root = '(body)'): FieldError[] {
