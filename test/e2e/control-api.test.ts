@@ -14,13 +14,13 @@ import {
   ECSClient,
   ListContainerInstancesCommand,
   ListTasksCommand,
-  RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Stack, startStack } from '../../local/stack';
+import { registerFargateTaskDefinition } from '../support/emulator-server';
 import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
@@ -105,18 +105,11 @@ beforeAll(async () => {
     faultRandom: seeded(7),
   });
   ecs = new ECSClient({ endpoint: stack.awsUrl, region: 'us-east-1', credentials });
-  await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'ctl',
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
-        { name: 'app', image: 'public.ecr.aws/nginx/nginx:latest', essential: true },
-      ],
-    }),
-  );
+  await registerFargateTaskDefinition({
+    client: ecs,
+    family: 'ctl',
+    containers: [{ name: 'app', image: 'public.ecr.aws/nginx/nginx:latest', essential: true }],
+  });
   const created = await api('POST', '/services', {
     serviceName: 'ctl',
     taskDefinition: 'ctl',

@@ -7,9 +7,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Stack, startStack } from '../../local/stack';
+import { registerFargateTaskDefinition } from '../support/emulator-server';
 import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
@@ -37,18 +38,11 @@ const messages = async () =>
   );
 
 async function register(labels: Record<string, string>) {
-  await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'crashy',
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
-        { name: 'app', image: 'app:1', essential: true, dockerLabels: labels },
-      ],
-    }),
-  );
+  await registerFargateTaskDefinition({
+    client: ecs,
+    family: 'crashy',
+    containers: [{ name: 'app', image: 'app:1', essential: true, dockerLabels: labels }],
+  });
 }
 
 beforeAll(async () => {

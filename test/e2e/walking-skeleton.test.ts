@@ -11,7 +11,6 @@ import {
   DescribeTasksCommand,
   ECSClient,
   ListTasksCommand,
-  RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
   type Task,
@@ -20,6 +19,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RoutedEvent } from '../../local/event-router';
 import { type Stack, startStack } from '../../local/stack';
+import { registerFargateTaskDefinition } from '../support/emulator-server';
 import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
@@ -94,18 +94,11 @@ beforeAll(async () => {
     },
   });
   ecs = new ECSClient({ endpoint: stack.awsUrl, region: 'us-east-1', credentials });
-  await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'web',
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
-        { name: 'app', image: 'public.ecr.aws/nginx/nginx:latest', essential: true },
-      ],
-    }),
-  );
+  await registerFargateTaskDefinition({
+    client: ecs,
+    family: 'web',
+    containers: [{ name: 'app', image: 'public.ecr.aws/nginx/nginx:latest', essential: true }],
+  });
 }, 30_000);
 
 afterAll(async () => {
