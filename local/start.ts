@@ -11,7 +11,7 @@
  *                                warning takes 2 s; lifecycle steps and workload timers scale too)
  * The emulator's control API (faults, kills, counters) is under <AWS endpoint>/_steward/.
  */
-import { type RateLimitOptions, resolveRateLimits } from './ecs/rate-limits';
+import { rateLimitsFromEnv, timeScaleFromEnv } from './env';
 import { startStack } from './stack';
 
 // Locally Steward runs on the machine's Node (20 or later); in AWS on Lambda's nodejs22.x. The SDK's
@@ -38,33 +38,9 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
-function rateLimitsFromEnv(name: string): RateLimitOptions {
-  const value = process.env[name]?.trim() ?? '';
-  if (value === '' || value === '0' || value.toLowerCase() === 'false') return false;
-  if (value === '1' || value.toLowerCase() === 'true') return true;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new Error('not a JSON object');
-    }
-    // Checks bucket names and numbers now, so a typo fails at start rather than silently.
-    resolveRateLimits(parsed as RateLimitOptions);
-    return parsed as RateLimitOptions;
-  } catch (error) {
-    console.error(`${name} must be 1, 0 or a JSON object of buckets: ${String(error)}`);
-    process.exit(2);
-  }
-}
-
 const ecsRateLimits = rateLimitsFromEnv('STEWARD_ECS_RATE_LIMITS');
 const tickSeconds = intFromEnv('STEWARD_TICK_SECONDS', undefined);
-const timeScale = Number(process.env.STEWARD_TIME_SCALE ?? '1');
-if (!Number.isFinite(timeScale) || timeScale <= 0) {
-  console.error(
-    `STEWARD_TIME_SCALE must be a positive number, got '${process.env.STEWARD_TIME_SCALE}'`,
-  );
-  process.exit(2);
-}
+const timeScale = timeScaleFromEnv();
 const stack = await startStack({
   persist: true,
   dataDir: process.env.STEWARD_DATA_DIR || '.steward',

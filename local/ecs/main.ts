@@ -10,10 +10,10 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { createControlApi, isControlRequest } from '../control-api';
 import { lockDataDir } from '../data-dir-lock';
+import { rateLimitsFromEnv, timeScaleFromEnv } from '../env';
 import { makeFaultyTransport } from '../event-faults';
 import { EcsEmulator } from './emulator';
 import { createEcsRequestHandler } from './http';
-import { type RateLimitOptions, resolveRateLimits } from './rate-limits';
 
 const port = Number(process.env.STEWARD_AWS_PORT ?? 4566);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -31,34 +31,9 @@ try {
 }
 const stateFile = join(dataDir, 'ecs-state.json');
 
-const readRateLimits = (raw: string | undefined): RateLimitOptions => {
-  const value = raw?.trim() ?? '';
-  if (value === '' || value === '0' || value.toLowerCase() === 'false') return false;
-  if (value === '1' || value.toLowerCase() === 'true') return true;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new Error('not a JSON object');
-    }
-    // Validates bucket names and numbers now, so a typo fails at start rather than silently.
-    resolveRateLimits(parsed as RateLimitOptions);
-    return parsed as RateLimitOptions;
-  } catch (error) {
-    console.error(
-      `STEWARD_ECS_RATE_LIMITS must be 1, 0 or a JSON object of buckets: ${String(error)}`,
-    );
-    process.exit(2);
-  }
-};
-const rateLimits = readRateLimits(process.env.STEWARD_ECS_RATE_LIMITS);
+const rateLimits = rateLimitsFromEnv('STEWARD_ECS_RATE_LIMITS');
 
-const timeScale = Number(process.env.STEWARD_TIME_SCALE ?? '1');
-if (!Number.isFinite(timeScale) || timeScale <= 0) {
-  console.error(
-    `STEWARD_TIME_SCALE must be a positive number, got '${process.env.STEWARD_TIME_SCALE}'`,
-  );
-  process.exit(2);
-}
+const timeScale = timeScaleFromEnv();
 const faults = makeFaultyTransport();
 const emulator = new EcsEmulator({
   stateFile,
