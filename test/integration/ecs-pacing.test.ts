@@ -56,6 +56,24 @@ async function burst(client: ECSClient): Promise<void> {
   await Promise.all([...reads, ...runs]);
 }
 
+/** 12 Fargate RunTask calls of 10 tasks each, all at once: 120 launches (budget: 100 burst, 20/s). */
+async function launchBurst(client: ECSClient): Promise<void> {
+  await Promise.all(
+    Array.from({ length: 12 }, () =>
+      client
+        .send(
+          new RunTaskCommand({
+            taskDefinition: 'p',
+            launchType: 'FARGATE',
+            count: 10,
+            networkConfiguration: { awsvpcConfiguration: { subnets: ['s-1'] } },
+          }),
+        )
+        .catch(() => undefined),
+    ),
+  );
+}
+
 async function register(client: ECSClient) {
   await registerFargateTaskDefinition({
     client,
@@ -85,5 +103,23 @@ describe('ECS pacing', () => {
     expect(calls.RunTask).toBe(40);
     expect(throttled).toEqual({});
     client.destroy();
+  }, 20_000);
+
+  it('a burst of Fargate task launches: throttled unpaced, never when paced', async () => {
+    const unpaced = await start();
+    await register(unpaced);
+    emulator.resetCounters();
+    await launchBurst(unpaced);
+    expect(emulator.counters().throttled.RunTask ?? 0).toBeGreaterThan(0);
+    await stack.stop();
+
+    const paced = paceEcsClient(await start());
+    await register(paced);
+    emulator.resetCounters();
+    await launchBurst(paced);
+    const { calls, throttled } = emulator.counters();
+    expect(calls.RunTask).toBe(12);
+    expect(throttled).toEqual({});
+    paced.destroy();
   }, 20_000);
 });
