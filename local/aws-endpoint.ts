@@ -1,9 +1,11 @@
 /**
  * One AWS-compatible endpoint (default http://127.0.0.1:4566) for the offline stack. It dispatches on
  * `X-Amz-Target`, as AWS's JSON protocols do: ECS → the emulator, DynamoDB → the embedded engine,
- * EventBridge PutEvents → the local event router, SQS SendMessage → the dead-letter file. The AWS CLI
- * and SDKs work against it with `--endpoint-url` / AWS_ENDPOINT_URL. Requests without X-Amz-Target
- * under `/_steward/` go to the emulator's control API (control-api.ts).
+ * EventBridge PutEvents → the local event router, SQS SendMessage → the dead-letter file, CloudWatch
+ * → the local CloudWatch. The AWS CLI and SDKs work against it with `--endpoint-url` /
+ * AWS_ENDPOINT_URL. Requests without X-Amz-Target under `/_steward/` go to the emulator's control API
+ * (control-api.ts); other query-protocol requests (form-encoded, as the AWS CLI 2.9 sends CloudWatch's)
+ * go to the local CloudWatch.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
@@ -14,6 +16,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { CLOUDWATCH_TARGET_PREFIX, isCloudWatchRequest } from './cloudwatch/http';
 import { CONTROL_PREFIX, isControlRequest } from './control-api';
 import type { EventRouter } from './event-router';
 import { readBody } from './http-body';
@@ -33,6 +36,11 @@ export type AwsEndpointOptions = {
   onRequest?: (target: string) => void;
   /** Serves `/_steward/…` requests without X-Amz-Target (not counted by onRequest). */
   control?: RequestListener;
+  /**
+   * Serves CloudWatch: JSON 1.0 targets, and query-protocol requests (counted by onRequest as
+   * `GraniteServiceVersion20100801.` + their Action when it is in the URL, else as the prefix alone).
+   */
+  cloudwatch?: RequestListener;
 };
 
 /** Creates (does not start) the endpoint's HTTP server. */
@@ -49,6 +57,11 @@ export function createAwsEndpoint(options: AwsEndpointOptions): Server {
       });
     }
     const target = String(req.headers['x-amz-target'] ?? '');
+    if (options.cloudwatch && isCloudWatchRequest(req)) {
+      const action = /[?&]Action=([A-Za-z]+)/.exec(req.url ?? '')?.[1] ?? '';
+      options.onRequest?.(target || `${CLOUDWATCH_TARGET_PREFIX}${action}`);
+      return options.cloudwatch(req, res);
+    }
     options.onRequest?.(target);
     if (target.startsWith(ECS)) return options.ecs(req, res);
     if (target.startsWith(DYNAMODB)) return options.dynamodb(req, res);
@@ -145,7 +158,18 @@ async function jsonOperation(o: {
       contentType: 'application/json',
       body: {
         service: 'steward-local-aws',
-        targets: [ECS, DYNAMODB, `${EVENTS}PutEvents`, `${SQS}SendMessage`],
+        targets: [
+          ECS,
+          DYNAMODB,
+          `${EVENTS}PutEvents`,
+          `${SQS}SendMessage`,
+          ...(options.cloudwatch
+            ? [
+                `${CLOUDWATCH_TARGET_PREFIX}PutMetricData`,
+                `${CLOUDWATCH_TARGET_PREFIX}GetMetricData`,
+              ]
+            : []),
+        ],
       },
     });
   }

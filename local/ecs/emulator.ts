@@ -42,7 +42,14 @@ import {
 } from './state-machine';
 import { TaskDefinitionRegistry } from './task-definitions';
 import { renderTask, renderTaskEventDetail } from './task-view';
-import { checkClientToken, RequestReader, readTags, type Tag } from './validation';
+import {
+  checkClientToken,
+  parseCpuUnits,
+  parseMemoryMiB,
+  RequestReader,
+  readTags,
+  type Tag,
+} from './validation';
 import { scaleWorkload, timelineValueAt } from './workload';
 
 export type { EventBridgeEvent } from '../eventbridge-event';
@@ -91,6 +98,26 @@ export type UsageOptions = { cluster?: string; serviceGroup?: string; startedBy?
 
 /** Average simulated utilisation of the matching RUNNING tasks (0 when there are none). */
 export type Usage = { tasks: number; cpuPercent: number; memoryPercent: number };
+
+/**
+ * What one RUNNING task reserves (CPU units, MiB: task-level cpu/memory, else its reservation, i.e.
+ * the sum over its containers) and uses (the reservation times its simulated percent / 100).
+ */
+export type RunningTaskUsage = {
+  clusterName: string;
+  family: string;
+  cpuReserved: number;
+  cpuUtilized: number;
+  memoryReserved: number;
+  memoryUtilized: number;
+};
+
+/** runningTaskUsage's answer: the emulator clock's now, every cluster, and each RUNNING task. */
+export type RunningTaskUsageSnapshot = {
+  now: number;
+  clusterNames: string[];
+  tasks: RunningTaskUsage[];
+};
 
 /** Calls received per operation, and how many of them were answered ThrottlingException. */
 export type EcsCounters = { calls: Record<string, number>; throttled: Record<string, number> };
@@ -414,6 +441,41 @@ export class EcsEmulator {
       cpuPercent: cpu / running.length,
       memoryPercent: memory / running.length,
     };
+  }
+
+  /**
+   * Read-only (changes no state, emits nothing): per cluster and task definition family, what each
+   * RUNNING task reserves and uses now on the emulator clock — the local Container Insights source.
+   */
+  runningTaskUsage(): RunningTaskUsageSnapshot {
+    const now = this.now();
+    const clusterNames = this.clusters.all().map((c) => c.clusterName);
+    const nameOf = new Map(this.clusters.all().map((c) => [c.clusterArn, c.clusterName]));
+    const tasks: RunningTaskUsage[] = [];
+    for (const task of this.tasks.values()) {
+      if (task.lastStatus !== TaskStatus.Running) continue;
+      const clusterName = nameOf.get(task.clusterArn);
+      if (clusterName === undefined) continue;
+      const cpuReserved =
+        (task.cpu === undefined ? undefined : parseCpuUnits(task.cpu)) ??
+        task.reservation?.cpu ??
+        task.containers.reduce((sum, c) => sum + (Number(c.cpu) || 0), 0);
+      const memoryReserved =
+        (task.memory === undefined ? undefined : parseMemoryMiB(task.memory)) ??
+        task.reservation?.memory ??
+        task.containers.reduce((sum, c) => sum + (Number(c.memoryReservation ?? c.memory) || 0), 0);
+      const cpuPercent = this.taskPercent({ task, now, of: (c) => c.workload?.cpuPercent });
+      const memoryPercent = this.taskPercent({ task, now, of: (c) => c.workload?.memoryPercent });
+      tasks.push({
+        clusterName,
+        family: task.family,
+        cpuReserved,
+        cpuUtilized: (cpuReserved * cpuPercent) / 100,
+        memoryReserved,
+        memoryUtilized: (memoryReserved * memoryPercent) / 100,
+      });
+    }
+    return { now, clusterNames, tasks };
   }
 
   /** Stops all timers and writes the state file. Tasks resume from it on the next start. */
