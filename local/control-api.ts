@@ -1,9 +1,10 @@
 /**
  * The emulator's control API, served by the local AWS endpoint under `/_steward/` (requests without
  * `X-Amz-Target`): kill tasks, interrupt Spot tasks, set capacity, read usage, inject event delivery
- * faults and read counters. JSON in and out; errors are `{ "message": … }` with 400, 404, 405 or 501.
+ * faults, read counters, and read or move the stack's clock. JSON in and out; errors are `{ "message": … }` with 400, 404, 405 or 501.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { StackClock } from './clock';
 import type { EcsCounters, EcsEmulator } from './ecs/emulator';
 import { EcsApiError } from './ecs/errors';
 import { checkFaultRates, type FaultRates, type FaultyTransport } from './event-faults';
@@ -33,6 +34,8 @@ type CapacityControls = {
 export type ControlApiOptions = {
   emulator: EcsEmulator;
   faults: FaultyTransport;
+  /** The stack's clock; the standalone emulator has none (its clock is the system's). */
+  clock?: StackClock;
   /** The AWS endpoint's requests per X-Amz-Target. */
   requestCounts: () => Record<string, number>;
 };
@@ -76,6 +79,22 @@ export function createControlApi(options: ControlApiOptions) {
       501,
       `This ECS emulator has no ${name}() yet (EC2 capacity and Spot are not implemented in it).`,
     );
+
+  const requireClock = (): StackClock => {
+    if (!options.clock)
+      throw new ControlError(
+        501,
+        'This endpoint has no controllable clock (run it with npm start).',
+      );
+    return options.clock;
+  };
+  const clockView = () => {
+    const now = requireClock().now();
+    return {
+      now: new Date(now).toISOString(),
+      offsetSeconds: Math.round((now - Date.now()) / 1000),
+    };
+  };
 
   const routes: Record<string, Route[]> = {
     'tasks/kill': [
@@ -191,6 +210,43 @@ export function createControlApi(options: ControlApiOptions) {
           if (problem) throw new ControlError(400, problem.message);
           faults.setRates(body as Partial<FaultRates>);
           return { rates: faults.rates(), counters: faults.counters() };
+        },
+      },
+    ],
+    clock: [
+      {
+        method: 'GET',
+        body: false,
+        run: () => clockView(),
+      },
+      {
+        method: 'POST',
+        body: true,
+        run: ({ body }) => {
+          only(body, ['now', 'advanceSeconds']);
+          const clock = requireClock();
+          const { now, advanceSeconds } = body;
+          if ((now === undefined) === (advanceSeconds === undefined))
+            throw new ControlError(400, 'give either now (an ISO time) or advanceSeconds');
+          try {
+            if (now !== undefined) {
+              const at = typeof now === 'string' ? Date.parse(now) : Number.NaN;
+              if (!Number.isFinite(at))
+                throw new ControlError(
+                  400,
+                  'now must be an ISO 8601 time, e.g. 2026-03-29T06:59:30Z',
+                );
+              clock.set(at);
+            } else {
+              if (typeof advanceSeconds !== 'number' || !(advanceSeconds >= 0))
+                throw new ControlError(400, 'advanceSeconds must be a number, 0 or more');
+              clock.advance(advanceSeconds * 1000);
+            }
+          } catch (error) {
+            if (error instanceof RangeError) throw new ControlError(400, error.message);
+            throw error;
+          }
+          return clockView();
         },
       },
     ],

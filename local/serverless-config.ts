@@ -1,7 +1,7 @@
 /**
  * Reads serverless.yml for the local stack, so functions, HTTP routes, event patterns, schedules and
  * the table schema are declared once. Resolves the few variables the file uses (`${self:…}`,
- * `${sls:stage}`, `${opt:…, default}`, `${env:…, default}`) and keeps CloudFormation intrinsics
+ * `${sls:stage}`, `${opt:…, default}`, `${env:…, default}`, `${param:…}`) and keeps CloudFormation intrinsics
  * (`!Ref`, `!GetAtt`, `!Sub`) as data, since only AWS can resolve them.
  */
 import { readFileSync } from 'node:fs';
@@ -164,8 +164,14 @@ function resolveVariables(o: {
   if (typeof value !== 'string' || !value.includes('${')) return value;
   if (o.depth > 10) throw new Error(`serverless.yml: variable nesting too deep in ${value}`);
   // Keep CloudFormation's own ${AWS::Region}-style references for CloudFormation.
-  const replaced = value.replace(VARIABLE, (whole, expr: string) => {
-    if (/^AWS::|^[A-Za-z0-9]+(\.[A-Za-z]+)?$/.test(expr)) return whole;
+  const cloudFormation = (expr: string) => /^AWS::|^[A-Za-z0-9]+(\.[A-Za-z]+)?$/.test(expr);
+  // A value that is one variable takes the variable's value as it is (a list, an object), as the
+  // framework does.
+  const whole = /^\$\{([^{}]+)\}$/.exec(value);
+  if (whole && !cloudFormation(whole[1] as string))
+    return resolveOne({ ...o, expr: whole[1] as string });
+  const replaced = value.replace(VARIABLE, (all, expr: string) => {
+    if (cloudFormation(expr)) return all;
     return String(resolveOne({ ...o, expr }));
   });
   return replaced === value
@@ -193,7 +199,12 @@ function resolveOne(o: {
   else if (source === 'sls' && path === 'stage') found = o.opts.stage ?? obj(o.root.provider).stage;
   else if (source === 'opt') found = o.opts[path];
   else if (source === 'env') found = o.env[path];
-  else throw new Error(`serverless.yml: variable source ${source} is not supported locally`);
+  else if (source === 'param') {
+    // Stage parameters: the stage's own, else `default` (`--param` is not read locally).
+    const params = obj(o.root.params);
+    const stage = String(o.opts.stage ?? obj(o.root.provider).stage ?? '');
+    found = obj(params[stage])[path] ?? obj(params.default)[path];
+  } else throw new Error(`serverless.yml: variable source ${source} is not supported locally`);
   if (typeof found === 'string' && found.includes('${')) {
     found = resolveVariables({ root: o.root, value: found, opts: o.opts, env: o.env, depth: 1 });
   }

@@ -18,6 +18,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { createAwsEndpoint } from './aws-endpoint';
+import { installClock, makeStackClock, type StackClock } from './clock';
+import { LocalCloudWatch } from './cloudwatch/engine';
+import { createCloudWatchRequestHandler } from './cloudwatch/http';
 import { createControlApi } from './control-api';
 import { lockDataDir } from './data-dir-lock';
 import { EcsEmulator, type EventBridgeEvent, type RateLimitOptions } from './ecs/emulator';
@@ -55,6 +58,13 @@ export type StackOptions = {
   ecsRateLimits?: RateLimitOptions;
   /** Emulated time runs this many times faster (Spot's 2-minute warning, retention, workloads). */
   timeScale?: number;
+  /** Where the stack's clock starts (epoch ms; default now); it moves through /_steward/clock. */
+  clockStartsAt?: number;
+  /**
+   * Extra environment for the handlers (e.g. STEWARD_ALLOWED_CLUSTERS). Read when the handler
+   * modules are first loaded in this process, as a Lambda container reads its environment.
+   */
+  environment?: Record<string, string>;
   log?: (line: string) => void;
 };
 
@@ -66,6 +76,13 @@ export type Stack = {
   dataDir: string;
   deadLetterFile: string;
   emulator: EcsEmulator;
+  /** The stack's clock (also at /_steward/clock): move it forward to reach scheduled actions. */
+  clock: StackClock;
+  /**
+   * The local CloudWatch on the AWS endpoint: custom metrics (PutMetricData), Container Insights
+   * computed from `emulator`, metric math; `injectQueryFault` makes queries fail as CloudWatch can.
+   */
+  cloudwatch: LocalCloudWatch;
   /** Event delivery faults between the emulator (and PutEvents) and the functions; all 0 at start. */
   faults: FaultyTransport;
   functions: Map<string, LocalFunction>;
@@ -102,9 +119,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // Emulator events wait here until the router exists (the emulator may resume tasks on load).
   let router: EventRouter | undefined;
   const early: EventBridgeEvent[] = [];
+  const clock = makeStackClock(options.clockStartsAt);
+  installClock(clock);
   const emulator = new EcsEmulator({
     region,
     accountId: ACCOUNT_ID,
+    now: clock.now,
     stepDelayMs: options.taskStepDelayMs ?? 1000,
     ...(options.ecsRateLimits === undefined ? {} : { rateLimits: options.ecsRateLimits }),
     ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
@@ -122,6 +142,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (!router) throw new Error('The event router is not ready yet');
     return router;
   };
+  const cloudwatch = new LocalCloudWatch({ containerInsights: emulator, now: clock.now });
   const requestCounts = new Map<string, number>();
   const faults = makeFaultyTransport({
     ...(options.faultRandom ? { random: options.faultRandom } : {}),
@@ -133,9 +154,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     events: routerProxy,
     deadLetterFile,
     onRequest: (target) => requestCounts.set(target, (requestCounts.get(target) ?? 0) + 1),
+    cloudwatch: createCloudWatchRequestHandler(cloudwatch),
     control: createControlApi({
       emulator,
       faults,
+      clock,
       requestCounts: () => Object.fromEntries(requestCounts),
     }),
   });
@@ -154,6 +177,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     DEAD_LETTER_QUEUE_URL: `${awsUrl}/${ACCOUNT_ID}/${config.service}-local-dead-letters`,
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    ...options.environment,
   });
   await ensureTable({ endpoint: awsUrl, region, table: config.table });
 
@@ -227,6 +251,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     dataDir,
     deadLetterFile,
     emulator,
+    clock,
+    cloudwatch,
     faults,
     functions: loaded.functions,
     requestCounts: () => Object.fromEntries(requestCounts),

@@ -4,31 +4,43 @@
  * Endpoints come from the SDK's own configuration (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECS, …), so the
  * same code talks to AWS or to the local stack.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { makeCloudWatchMetrics } from './adapters/cloudwatch-metrics';
 import { makeDynamoDbServiceStore } from './adapters/dynamodb-service-store';
 import { paceEcsClient } from './adapters/ecs-pacing';
 import { makeEcsSdkCluster } from './adapters/ecs-sdk-cluster';
+import { makeEcsTaskDefinitions } from './adapters/ecs-task-definitions';
 import { makeEventBridgeReconcileQueue } from './adapters/eventbridge-reconcile-queue';
 import { makeSqsDeadLetters } from './adapters/sqs-dead-letters';
+import { type AccessPolicy, listSetting } from './core/access';
+import { logger } from './observability';
 import type { DeadLetters } from './ports/dead-letters';
 import type { EcsCluster } from './ports/ecs-cluster';
+import type { Metrics } from './ports/metrics';
 import type { ReconcileQueue } from './ports/reconcile-queue';
 import type { ServiceStore } from './ports/service-store';
+import type { TaskDefinitions } from './ports/task-definitions';
 
 export type Config = {
   tableName: string;
   eventBusName: string;
   deadLetterQueueUrl: string | undefined;
   orphanGraceMs: number;
+  /** STEWARD_ALLOWED_CLUSTERS / STEWARD_ALLOWED_ROLE_ARNS (comma-separated; unset: any). */
+  access: AccessPolicy;
 };
 
 export type Deps = {
   config: Config;
   store: ServiceStore;
   ecs: EcsCluster;
+  metrics: Metrics;
+  taskDefinitions: TaskDefinitions;
+  access: AccessPolicy;
   queue: ReconcileQueue;
   deadLetters: DeadLetters;
   clock: () => number;
@@ -46,6 +58,16 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     eventBusName: env.EVENT_BUS_NAME || 'default',
     deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL || undefined,
     orphanGraceMs: grace * 1000,
+    access: accessPolicyOf(env),
+  };
+}
+
+function accessPolicyOf(env: NodeJS.ProcessEnv): AccessPolicy {
+  const clusters = listSetting(env.STEWARD_ALLOWED_CLUSTERS);
+  const roleArns = listSetting(env.STEWARD_ALLOWED_ROLE_ARNS);
+  return {
+    ...(clusters === undefined ? {} : { clusters }),
+    ...(roleArns === undefined ? {} : { roleArns }),
   };
 }
 
@@ -55,6 +77,18 @@ const clientSettings = {
   retryMode: 'adaptive',
   requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
 } as const;
+
+/**
+ * The local stack's clock hook: when the offline stack runs the handlers in its own process, it
+ * puts its controllable clock here so tests can move time; in Lambda nothing is here and the clock
+ * is the system's.
+ */
+export const LOCAL_CLOCK = Symbol.for('steward.local.clock');
+
+const clock = (): number => {
+  const local = (globalThis as Record<symbol, unknown>)[LOCAL_CLOCK];
+  return typeof local === 'function' ? (local as () => number)() : Date.now();
+};
 
 /** Builds the real dependencies from the environment. */
 export function wire(env: NodeJS.ProcessEnv = process.env): Deps {
@@ -69,18 +103,25 @@ export function wire(env: NodeJS.ProcessEnv = process.env): Deps {
           throw new Error('DEAD_LETTER_QUEUE_URL is not set: the event cannot be dead-lettered');
         },
       };
+  const ecsClient = paceEcsClient(new ECSClient(clientSettings));
   return {
     config,
     store: makeDynamoDbServiceStore({
       client: new DynamoDBClient(clientSettings),
       tableName: config.tableName,
     }),
-    ecs: makeEcsSdkCluster({ client: paceEcsClient(new ECSClient(clientSettings)) }),
+    ecs: makeEcsSdkCluster({ client: ecsClient }),
+    taskDefinitions: makeEcsTaskDefinitions({ client: ecsClient }),
+    metrics: makeCloudWatchMetrics({
+      client: new CloudWatchClient(clientSettings),
+      onIssue: (issue) => logger.warn('A metric could not be read', { ...issue }),
+    }),
+    access: config.access,
     queue: makeEventBridgeReconcileQueue({
       client: new EventBridgeClient(clientSettings),
       eventBusName: config.eventBusName,
     }),
     deadLetters,
-    clock: Date.now,
+    clock,
   };
 }

@@ -14,11 +14,26 @@ import {
   getService,
   listServiceEvents,
   listServices,
+  listServiceTasks,
+  redeployService,
+  replaceService,
   type ServiceDeps,
   updateService,
   type WriteOutcome,
 } from '../../shared/app/services';
-import { HttpError, headerOf, httpErrors, json, jsonBody } from '../../shared/http/responses';
+import {
+  listTaskDefinitionRevisions,
+  registerTaskDefinition,
+} from '../../shared/app/task-definitions';
+import { openApiDocument } from '../../shared/http/openapi';
+import {
+  HttpError,
+  headerOf,
+  httpErrors,
+  json,
+  jsonBody,
+  textBody,
+} from '../../shared/http/responses';
 import { logger } from '../../shared/observability';
 import { wire } from '../../shared/wiring';
 
@@ -28,6 +43,11 @@ type Route = (
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 const name = (event: APIGatewayProxyEventV2) => event.pathParameters?.serviceName ?? '';
+const ifMatch = (event: APIGatewayProxyEventV2) => headerOf(event, 'if-match');
+const query = (event: APIGatewayProxyEventV2, key: string) => {
+  const value = event.queryStringParameters?.[key];
+  return value === undefined ? {} : { [key]: value };
+};
 
 /** After a write: the service, and a log line if the reconcile request could not be sent. */
 const written = (statusCode: number, outcome: WriteOutcome) => {
@@ -41,6 +61,7 @@ const written = (statusCode: number, outcome: WriteOutcome) => {
 
 const routes: Record<string, Route> = {
   'GET /health': async () => json(200, { status: 'ok' }),
+  'GET /openapi.json': async () => json(200, openApiDocument()),
   'POST /services': async (deps, event) => {
     const outcome = await createService(deps, jsonBody(event));
     const response = written(201, outcome);
@@ -50,11 +71,10 @@ const routes: Record<string, Route> = {
     };
   },
   'GET /services': async (deps, event) => {
-    const q = event.queryStringParameters ?? {};
     const page = await listServices(deps, {
-      ...(q.cluster !== undefined ? { cluster: q.cluster } : {}),
-      ...(q.maxResults !== undefined ? { maxResults: q.maxResults } : {}),
-      ...(q.nextToken !== undefined ? { nextToken: q.nextToken } : {}),
+      ...query(event, 'cluster'),
+      ...query(event, 'maxResults'),
+      ...query(event, 'nextToken'),
     });
     return json(200, {
       services: page.items,
@@ -66,28 +86,67 @@ const routes: Record<string, Route> = {
     return json(200, service, { etag: etagOf(service) });
   },
   // If-Match (optional) makes the write conditional on the ETag the caller read: 412 if stale.
+  'PUT /services/{serviceName}': async (deps, event) =>
+    written(
+      200,
+      await replaceService(deps, {
+        serviceName: name(event),
+        body: jsonBody(event),
+        ifMatch: ifMatch(event),
+      }),
+    ),
   'PATCH /services/{serviceName}': async (deps, event) =>
     written(
       200,
       await updateService(deps, {
         serviceName: name(event),
         body: jsonBody(event),
-        ifMatch: headerOf(event, 'if-match'),
+        ifMatch: ifMatch(event),
       }),
     ),
   'DELETE /services/{serviceName}': async (deps, event) =>
+    written(202, await deleteService(deps, { serviceName: name(event), ifMatch: ifMatch(event) })),
+  'POST /services/{serviceName}/redeploy': async (deps, event) =>
     written(
       202,
-      await deleteService(deps, { serviceName: name(event), ifMatch: headerOf(event, 'if-match') }),
+      await redeployService(deps, { serviceName: name(event), ifMatch: ifMatch(event) }),
     ),
+  'GET /services/{serviceName}/tasks': async (deps, event) => {
+    const page = await listServiceTasks(deps, {
+      serviceName: name(event),
+      ...query(event, 'maxResults'),
+      ...query(event, 'nextToken'),
+    });
+    return json(200, {
+      tasks: page.items,
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    });
+  },
   'GET /services/{serviceName}/events': async (deps, event) => {
-    const nextToken = event.queryStringParameters?.nextToken;
     const page = await listServiceEvents(deps, {
       serviceName: name(event),
-      ...(nextToken !== undefined ? { nextToken } : {}),
+      ...query(event, 'nextToken'),
     });
     return json(200, {
       events: page.items,
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    });
+  },
+  'POST /task-definitions': async (deps, event) => {
+    const { body, kind } = textBody(event, ['json', 'yaml']);
+    const registered = await registerTaskDefinition(deps, { body, contentType: kind });
+    return json(201, registered, {
+      location: `/task-definitions/${registered.family}`,
+    });
+  },
+  'GET /task-definitions/{family}': async (deps, event) => {
+    const page = await listTaskDefinitionRevisions(deps, {
+      family: event.pathParameters?.family ?? '',
+      ...query(event, 'nextToken'),
+    });
+    return json(200, {
+      family: event.pathParameters?.family,
+      revisions: page.items,
       ...(page.nextToken ? { nextToken: page.nextToken } : {}),
     });
   },

@@ -24,6 +24,7 @@ import { mapLimit } from '../core/concurrency';
 import { ValidationError } from '../core/errors';
 import type { Expectation, ServiceRecord, ServiceSpec, TaskRecord } from '../core/model';
 import type { LaunchFailure } from '../core/restart';
+import type { ScalingState } from '../core/scaling';
 import type {
   Page,
   ServiceEvent,
@@ -131,6 +132,7 @@ export function makeDynamoDbServiceStore(options: {
       const record: ServiceRecord = {
         spec,
         generation: 1,
+        deployment: { id: 1, startedAt: now, reason: 'service created' },
         stateVersion: 0,
         deleting: false,
         expectations: {},
@@ -157,7 +159,7 @@ export function makeDynamoDbServiceStore(options: {
               SK: SPEC,
               GSI1PK: SERVICES_PARTITION,
               GSI1SK: `${clusterName(spec.cluster)}#${spec.serviceName}`,
-              ...record,
+              ...deploymentAttributes(record),
             },
             ConditionExpression: 'attribute_not_exists(PK)',
           }),
@@ -213,8 +215,8 @@ export function makeDynamoDbServiceStore(options: {
       return { service: toServiceRecord(specItem), tasks };
     },
 
-    async updateSpec({ serviceName, change, now, expectedGeneration }) {
-      const fields = Object.entries(change).filter(([, v]) => v !== undefined);
+    async updateSpec({ serviceName, change, replace, deployment, now, expectedGeneration }) {
+      const fields = Object.entries(change ?? {}).filter(([, v]) => v !== undefined);
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = {
         ':one': 1,
@@ -227,6 +229,15 @@ export function makeDynamoDbServiceStore(options: {
         values[`:v${i}`] = v;
         return `spec.#f${i} = :v${i}`;
       });
+      if (replace !== undefined) {
+        values[':spec'] = replace;
+        sets.push('spec = :spec');
+      }
+      // A deployment's id is the generation this write creates, computed in the same write.
+      if (deployment !== undefined) {
+        values[':deployment'] = deployment;
+        sets.push('deploymentId = generation + :one', 'deployment = :deployment');
+      }
       return updateSpecItem({
         serviceName,
         expectedGeneration,
@@ -236,8 +247,47 @@ export function makeDynamoDbServiceStore(options: {
           // Exists, is not draining (a service on its way out takes no new spec), and, with If-Match,
           // is still at the generation the caller read.
           ConditionExpression: `attribute_exists(PK) AND deleting = :false${expectedGeneration === undefined ? '' : ' AND generation = :g'}`,
-          ...(fields.length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: values,
+        },
+      });
+    },
+
+    async applyScaling({
+      serviceName,
+      expectedGeneration,
+      desiredCount,
+      minCapacity,
+      maxCapacity,
+      scaling,
+    }) {
+      return updateSpecItem({
+        serviceName,
+        expectedGeneration,
+        update: {
+          UpdateExpression:
+            'SET spec.desiredCount = :d, spec.minCapacity = :min, spec.maxCapacity = :max, scaling = :s, generation = generation + :one, stateVersion = stateVersion + :one',
+          ConditionExpression: 'attribute_exists(PK) AND deleting = :false AND generation = :g',
+          ExpressionAttributeValues: {
+            ':d': desiredCount,
+            ':min': minCapacity,
+            ':max': maxCapacity,
+            ':s': scaling,
+            ':one': 1,
+            ':false': false,
+            ':g': expectedGeneration,
+          },
+        },
+      });
+    },
+
+    async saveScalingState({ serviceName, scaling }) {
+      return updateSpecItem({
+        serviceName,
+        update: {
+          UpdateExpression: 'SET scaling = :s',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':s': scaling },
         },
       });
     },
@@ -492,6 +542,22 @@ export function makeDynamoDbServiceStore(options: {
         await batchWrite(doc, TableName, puts.slice(i, i + 25));
     },
 
+    async listTasks({ serviceName, limit, nextToken }) {
+      const out = await doc.send(
+        new QueryCommand({
+          TableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :task)',
+          ExpressionAttributeValues: { ':pk': servicePk(serviceName), ':task': TASK_PREFIX },
+          Limit: limit ?? 100,
+          ExclusiveStartKey: decodeToken(nextToken, {
+            keys: ['PK', 'SK'],
+            partition: ['PK', servicePk(serviceName)],
+          }),
+        }),
+      );
+      return page((out.Items ?? []).map(toTaskRecord), out.LastEvaluatedKey);
+    },
+
     async listEvents({ serviceName, limit, nextToken }) {
       const out = await doc.send(
         new QueryCommand({
@@ -604,11 +670,29 @@ function nextEventSeq(): number {
   return eventSeq;
 }
 
+/**
+ * The SPEC item's attributes for a record: the deployment's id is an attribute of its own
+ * (`deploymentId`), so a spec write can compute it from `generation` in the same update.
+ */
+function deploymentAttributes(record: ServiceRecord): Record<string, unknown> {
+  const { deployment, ...rest } = record;
+  const { id, ...about } = deployment;
+  return { ...rest, deploymentId: id, deployment: about };
+}
+
 function toServiceRecord(item: Record<string, unknown>): ServiceRecord {
   const status = item.status as ServiceRecord['status'];
+  const about = (item.deployment ?? {}) as { startedAt?: string; reason?: string };
   return {
     spec: item.spec as ServiceSpec,
     generation: Number(item.generation),
+    ...(item.scaling ? { scaling: item.scaling as ScalingState } : {}),
+    // Records from before deployments have none: id 0 makes every task current.
+    deployment: {
+      id: Number(item.deploymentId ?? 0),
+      startedAt: about.startedAt ?? String(item.createdAt),
+      reason: about.reason ?? 'service created',
+    },
     stateVersion: Number(item.stateVersion),
     deleting: item.deleting === true,
     expectations: (item.expectations ?? {}) as Record<string, Expectation>,

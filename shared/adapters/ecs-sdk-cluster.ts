@@ -74,8 +74,15 @@ export function makeEcsSdkCluster(options: { client: ECSClient; now?: () => numb
             startedBy: request.startedBy,
             clientToken: request.clientToken,
             launchType: request.launchType as RunTaskCommand['input']['launchType'],
+            capacityProviderStrategy: request.capacityProviderStrategy,
+            platformVersion: request.platformVersion,
             networkConfiguration: request.networkConfiguration,
+            placementConstraints: request.placementConstraints,
+            placementStrategy: request.placementStrategy,
+            propagateTags: request.propagateTags,
+            enableExecuteCommand: request.enableExecuteCommand,
             tags: [
+              ...(request.tags ?? []),
               { key: 'steward:service', value: request.serviceName },
               { key: 'steward:slot', value: String(request.slot) },
             ],
@@ -85,6 +92,8 @@ export function makeEcsSdkCluster(options: { client: ECSClient; now?: () => numb
                 environment: [
                   { name: LaunchEnv.TASK_INDEX, value: String(request.slot) },
                   { name: LaunchEnv.LAUNCH_TOKEN, value: request.clientToken },
+                  { name: LaunchEnv.DEPLOYMENT, value: String(request.deployment) },
+                  ...(request.fallback ? [{ name: LaunchEnv.FALLBACK, value: '1' }] : []),
                 ],
               })),
             },
@@ -166,6 +175,7 @@ export function toTaskRecord(task: Task): TaskRecord {
     stoppedAt: iso(task.stoppedAt),
     stopCode: task.stopCode,
     stoppedReason: task.stoppedReason,
+    capacityProviderName: task.capacityProviderName,
     updatedAt: undefined,
     ...launchInfoOf(task.overrides),
   });

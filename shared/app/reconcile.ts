@@ -27,6 +27,9 @@ export type ReconcileResult = {
 
 /** A claim lost this many times in a row means others are reconciling this service right now. */
 const MAX_ATTEMPTS = 5;
+/** Where a Spot fallback launches. */
+const ON_DEMAND = [{ capacityProvider: 'FARGATE', weight: 1 }];
+
 /** RunTask calls in flight at once for one service (each launches one slot). */
 const LAUNCH_CONCURRENCY = 10;
 
@@ -183,14 +186,28 @@ function launch(
   e: Expectation,
 ): Promise<LaunchResult> {
   const { spec } = service;
+  // A Spot fallback launches on on-demand Fargate, whatever the service's strategy says.
+  const strategy = e.fallback ? ON_DEMAND : spec.capacityProviderStrategy;
+  const tags = spec.propagateTags === 'SERVICE' ? spec.tags : undefined;
   return deps.ecs.launch({
     cluster: spec.cluster,
     taskDefinition: e.taskDefinition,
     ...(spec.launchType ? { launchType: spec.launchType } : {}),
+    ...(strategy ? { capacityProviderStrategy: strategy } : {}),
+    ...(spec.platformVersion ? { platformVersion: spec.platformVersion } : {}),
     ...(spec.networkConfiguration ? { networkConfiguration: spec.networkConfiguration } : {}),
+    ...(spec.placementConstraints ? { placementConstraints: spec.placementConstraints } : {}),
+    ...(spec.placementStrategy ? { placementStrategy: spec.placementStrategy } : {}),
+    ...(tags ? { tags } : {}),
+    ...(spec.propagateTags === 'TASK_DEFINITION' ? { propagateTags: 'TASK_DEFINITION' } : {}),
+    ...(spec.enableExecuteCommand !== undefined
+      ? { enableExecuteCommand: spec.enableExecuteCommand }
+      : {}),
     startedBy: startedByFor(spec.serviceName),
     clientToken: e.token,
     slot: e.slot,
+    deployment: e.deployment ?? service.deployment.id,
+    ...(e.fallback ? { fallback: true } : {}),
     serviceName: spec.serviceName,
   });
 }

@@ -177,7 +177,8 @@ function hasWork(state: ServiceState, now: number): boolean {
   );
 }
 
-async function allServices(store: ServiceStore): Promise<ServiceRecord[]> {
+/** Every service, all pages. */
+export async function allServices(store: ServiceStore): Promise<ServiceRecord[]> {
   const out: ServiceRecord[] = [];
   let nextToken: string | undefined;
   do {

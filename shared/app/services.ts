@@ -1,25 +1,50 @@
 /**
  * The service API's use cases: `(deps, input) → result`. Each validates its input, makes one
  * conditional write, and asks the controller to reconcile (an event; the tick repairs a lost one).
+ * Writes that depend on the stored spec (PUT, PATCH, redeploy) read it and write only if it is still
+ * at the generation they read, so a concurrent writer is never overwritten silently.
  */
+import { type AccessPolicy, checkCluster, checkRoles, clusterNameOf } from '../core/access';
 import {
   ConflictError,
+  type FieldError,
   NotFoundError,
   PreconditionFailedError,
   ValidationError,
 } from '../core/errors';
-import type { Condition, ServiceRecord, ServiceSpec } from '../core/model';
 import {
+  type Condition,
+  changedLaunchFields,
+  type Deployment,
+  type DeploymentStatus,
+  type ServiceRecord,
+  type ServiceSpec,
+  type TaskRecord,
+} from '../core/model';
+import { type PolicyReport, scalingReport } from '../core/scaling';
+import {
+  type CreateServiceInput,
   createServiceSchema,
   parseOrThrow,
+  replaceServiceSchema,
   restartPolicyOf,
+  serviceFieldsSchema,
   serviceNameSchema,
+  type UpdateServiceInput,
   updateServiceSchema,
 } from '../core/schemas';
+import { validateTaskDefinition } from '../core/task-definition';
 import type { ReconcileQueue } from '../ports/reconcile-queue';
 import type { Page, ServiceEvent, ServiceStore, WriteResult } from '../ports/service-store';
+import type { TaskDefinitions } from '../ports/task-definitions';
 
-export type ServiceDeps = { store: ServiceStore; queue: ReconcileQueue; clock: () => number };
+export type ServiceDeps = {
+  store: ServiceStore;
+  queue: ReconcileQueue;
+  clock: () => number;
+  taskDefinitions: TaskDefinitions;
+  access: AccessPolicy;
+};
 
 /** A service as the API shows it: DescribeServices' shape, plus Steward's generation bookkeeping. */
 export type ServiceView = ServiceSpec & {
@@ -30,6 +55,10 @@ export type ServiceView = ServiceSpec & {
   observedGeneration: number;
   steady: boolean;
   conditions: Condition[];
+  /** The current deployment and how far it has come. */
+  deployment: DeploymentStatus;
+  /** With scaling policies: each policy's last evaluation and, for schedules, the next action. */
+  scaling?: { policies: PolicyReport[] };
   createdAt: string;
   updatedAt: string;
 };
@@ -39,72 +68,63 @@ export type WriteOutcome = { service: ServiceView; reconcileRequested: boolean }
 
 const DEFAULT_DEPLOYMENT = { minimumHealthyPercent: 100, maximumPercent: 200 };
 
+/** A read-then-write lost to a concurrent writer this many times in a row: answer 409. */
+const MAX_WRITE_ATTEMPTS = 3;
+
 /** Creates a service (ECS CreateService's body); ConflictError if the name is taken. */
 export async function createService(deps: ServiceDeps, body: unknown): Promise<WriteOutcome> {
   const input = parseOrThrow({ schema: createServiceSchema, input: body, what: 'service' });
-  if (input.launchType === 'FARGATE' && input.networkConfiguration === undefined) {
-    throw new ValidationError('Invalid service: networkConfiguration', [
-      {
-        path: 'networkConfiguration',
-        message: 'is required for launchType FARGATE (tasks use the awsvpc network mode)',
-      },
-    ]);
+  const cluster = input.cluster ?? 'default';
+  checkCluster(deps.access, cluster);
+  // Refused before an inline task definition is registered, so a 409 registers nothing.
+  if (await deps.store.getService(input.serviceName, { consistent: true })) {
+    throw new ConflictError(`Service ${input.serviceName} already exists`);
   }
-  const spec: ServiceSpec = {
-    serviceName: input.serviceName,
-    cluster: input.cluster ?? 'default',
-    taskDefinition: input.taskDefinition,
-    desiredCount: input.desiredCount,
-    ...(input.launchType ? { launchType: input.launchType } : {}),
-    ...(input.networkConfiguration ? { networkConfiguration: input.networkConfiguration } : {}),
-    deploymentConfiguration: {
-      minimumHealthyPercent:
-        input.deploymentConfiguration?.minimumHealthyPercent ??
-        DEFAULT_DEPLOYMENT.minimumHealthyPercent,
-      maximumPercent:
-        input.deploymentConfiguration?.maximumPercent ?? DEFAULT_DEPLOYMENT.maximumPercent,
-    },
-    restartPolicy: restartPolicyOf(input.restartPolicy),
-  };
+  const taskDefinition = await resolveTaskDefinition(deps, input.taskDefinition);
+  const spec = specOf({ ...input, serviceName: input.serviceName, cluster, taskDefinition });
   const now = new Date(deps.clock()).toISOString();
   const written = await deps.store.createService({ spec, now });
   if (!written.ok) throw new ConflictError(`Service ${spec.serviceName} already exists`);
   return afterWrite(deps, spec.serviceName);
 }
 
-/** Reads one service; NotFoundError if there is none. */
-export async function getService(
+/** Replaces the whole spec (PUT): fields left out take their defaults; a launch change deploys. */
+export async function replaceService(
   deps: ServiceDeps,
-  input: { serviceName: string },
-): Promise<ServiceView> {
-  const record = await deps.store.getService(validName(input.serviceName));
-  if (!record) throw new NotFoundError(`Service ${input.serviceName} not found`);
-  return toView(record);
-}
-
-/** Lists services, optionally of one cluster, a page at a time. */
-export async function listServices(
-  deps: ServiceDeps,
-  input: { cluster?: string; maxResults?: string; nextToken?: string },
-): Promise<Page<ServiceView>> {
-  let limit: number | undefined;
-  if (input.maxResults !== undefined) {
-    limit = Number(input.maxResults);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-      throw new ValidationError('Invalid query: maxResults', [
-        { path: 'maxResults', message: 'must be a whole number from 1 to 100' },
+  input: { serviceName: string; body: unknown; ifMatch?: string | undefined },
+): Promise<WriteOutcome> {
+  const serviceName = validName(input.serviceName);
+  const body = parseOrThrow({ schema: replaceServiceSchema, input: input.body, what: 'service' });
+  if (body.serviceName !== undefined && body.serviceName !== serviceName) {
+    throw new ValidationError('Invalid service: serviceName', [
+      { path: 'serviceName', message: `must be ${serviceName}, the name in the path, or absent` },
+    ]);
+  }
+  return writeSpec(deps, { serviceName, ifMatch: input.ifMatch }, async (current) => {
+    if (
+      body.cluster !== undefined &&
+      clusterNameOf(body.cluster) !== clusterNameOf(current.spec.cluster)
+    ) {
+      throw new ValidationError('Invalid service: cluster', [
+        {
+          path: 'cluster',
+          message: `cannot be changed (the service runs in ${current.spec.cluster}); delete the service and create it in the other cluster`,
+        },
       ]);
     }
-  }
-  const page = await deps.store.listServices({
-    ...(input.cluster !== undefined ? { cluster: input.cluster } : {}),
-    ...(limit !== undefined ? { limit } : {}),
-    ...(input.nextToken !== undefined ? { nextToken: input.nextToken } : {}),
+    const taskDefinition = await resolveTaskDefinition(deps, body.taskDefinition);
+    return {
+      replace: specOf({
+        ...body,
+        serviceName,
+        cluster: current.spec.cluster,
+        taskDefinition,
+      }),
+    };
   });
-  return { ...page, items: page.items.map(toView) };
 }
 
-/** Applies a partial update (PATCH) and bumps the generation. */
+/** Applies a partial update (PATCH): each given field replaces the stored one. */
 export async function updateService(
   deps: ServiceDeps,
   input: { serviceName: string; body: unknown; ifMatch?: string | undefined },
@@ -116,24 +136,53 @@ export async function updateService(
       { path: '(body)', message: 'names no field to change' },
     ]);
   }
-  const change: Partial<ServiceSpec> = {
-    ...(body.desiredCount === undefined ? {} : { desiredCount: body.desiredCount }),
-    ...(body.restartPolicy === undefined
-      ? {}
-      : { restartPolicy: restartPolicyOf(body.restartPolicy) }),
-  };
-  const now = new Date(deps.clock()).toISOString();
-  const expectedGeneration = await generationOf(deps, { serviceName, ifMatch: input.ifMatch });
-  expectWritten(
-    await deps.store.updateSpec({
-      serviceName,
-      change,
-      now,
-      ...(expectedGeneration === undefined ? {} : { expectedGeneration }),
-    }),
-    serviceName,
-  );
-  return afterWrite(deps, serviceName);
+  return writeSpec(deps, { serviceName, ifMatch: input.ifMatch }, async (current) => {
+    const change = changeOf(body);
+    if (body.taskDefinition !== undefined) {
+      change.taskDefinition = await resolveTaskDefinition(deps, body.taskDefinition);
+    }
+    // The fields must still agree with each other once merged (e.g. launchType with a strategy).
+    const merged = { ...current.spec, ...change };
+    parseOrThrow({ schema: serviceFieldsSchema, input: merged, what: 'update' });
+    return { change };
+  });
+}
+
+/** Starts a new deployment of the same spec (ECS forceNewDeployment): every task is replaced. */
+export async function redeployService(
+  deps: ServiceDeps,
+  input: { serviceName: string; ifMatch?: string | undefined },
+): Promise<WriteOutcome> {
+  const serviceName = validName(input.serviceName);
+  return writeSpec(deps, { serviceName, ifMatch: input.ifMatch }, async () => ({
+    change: {},
+    deploymentReason: 'redeploy requested',
+  }));
+}
+
+/** Reads one service; NotFoundError if there is none. */
+export async function getService(
+  deps: ServiceDeps,
+  input: { serviceName: string },
+): Promise<ServiceView> {
+  const record = await deps.store.getService(validName(input.serviceName));
+  if (!record) throw new NotFoundError(`Service ${input.serviceName} not found`);
+  return toView(record, deps.clock());
+}
+
+/** Lists services, optionally of one cluster, a page at a time. */
+export async function listServices(
+  deps: ServiceDeps,
+  input: { cluster?: string; maxResults?: string; nextToken?: string },
+): Promise<Page<ServiceView>> {
+  const limit = maxResultsOf(input.maxResults);
+  const page = await deps.store.listServices({
+    ...(input.cluster !== undefined ? { cluster: input.cluster } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+    ...(input.nextToken !== undefined ? { nextToken: input.nextToken } : {}),
+  });
+  const now = deps.clock();
+  return { ...page, items: page.items.map((r) => toView(r, now)) };
 }
 
 /** Starts deleting a service: its tasks are stopped, then it is removed. */
@@ -169,6 +218,224 @@ export async function listServiceEvents(
   });
 }
 
+/** A task as the API shows it. */
+export type TaskView = Pick<
+  TaskRecord,
+  | 'taskArn'
+  | 'taskId'
+  | 'slot'
+  | 'deployment'
+  | 'fallback'
+  | 'lastStatus'
+  | 'desiredStatus'
+  | 'taskDefinitionArn'
+  | 'capacityProviderName'
+  | 'createdAt'
+  | 'startedAt'
+  | 'stoppingAt'
+  | 'stoppedAt'
+  | 'stopCode'
+  | 'stoppedReason'
+>;
+
+/** The service's tasks as Steward last saw them (live, and stopped within the last hours). */
+export async function listServiceTasks(
+  deps: ServiceDeps,
+  input: { serviceName: string; maxResults?: string; nextToken?: string },
+): Promise<Page<TaskView>> {
+  const serviceName = validName(input.serviceName);
+  const limit = maxResultsOf(input.maxResults);
+  if (!(await deps.store.getService(serviceName)))
+    throw new NotFoundError(`Service ${serviceName} not found`);
+  const page = await deps.store.listTasks({
+    serviceName,
+    ...(limit !== undefined ? { limit } : {}),
+    ...(input.nextToken !== undefined ? { nextToken: input.nextToken } : {}),
+  });
+  return {
+    ...page,
+    items: page.items.map(
+      ({ version: _v, launchToken: _t, clusterArn: _c, updatedAt: _u, ...view }) => view,
+    ),
+  };
+}
+
+/** What a spec write does, decided from the stored record. */
+type SpecWrite = {
+  change?: Partial<ServiceSpec>;
+  replace?: ServiceSpec;
+  /** Starts a deployment even when no launch field changed (redeploy). */
+  deploymentReason?: string;
+};
+
+/**
+ * Reads the service, lets `decide` build the write from it, and writes only if the service is still
+ * at the generation read: If-Match that names another generation is 412; a writer that slipped in
+ * between read and write makes the whole thing start over (then 409 after a few tries).
+ */
+async function writeSpec(
+  deps: ServiceDeps,
+  o: { serviceName: string; ifMatch: string | undefined },
+  decide: (current: ServiceRecord) => Promise<SpecWrite>,
+): Promise<WriteOutcome> {
+  const { serviceName } = o;
+  const wanted = ifMatchGenerations(o.ifMatch, serviceName);
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    const current = await deps.store.getService(serviceName, { consistent: true });
+    if (!current) throw new NotFoundError(`Service ${serviceName} not found`);
+    if (current.deleting) {
+      throw new ConflictError(`Service ${serviceName} is being deleted and cannot be changed`);
+    }
+    if (wanted !== undefined && !wanted.includes(current.generation)) {
+      throw new PreconditionFailedError(
+        `Service ${serviceName} has changed since the version in If-Match; read it again (GET) and retry with its ETag ${etagOf(current)}`,
+      );
+    }
+    const write = await decide(current);
+    const next: ServiceSpec = write.replace ?? { ...current.spec, ...write.change };
+    const changed = changedLaunchFields(current.spec, next);
+    const reason =
+      write.deploymentReason ?? (changed.length > 0 ? `${changed.join(', ')} changed` : undefined);
+    const now = new Date(deps.clock()).toISOString();
+    const deployment: Omit<Deployment, 'id'> | undefined =
+      reason === undefined ? undefined : { startedAt: now, reason };
+    const written = await deps.store.updateSpec({
+      serviceName,
+      ...(write.replace ? { replace: write.replace } : { change: write.change ?? {} }),
+      ...(deployment ? { deployment } : {}),
+      now,
+      expectedGeneration: current.generation,
+    });
+    if (!written.ok && written.reason === 'precondition-failed' && wanted === undefined) continue;
+    expectWritten(written, serviceName);
+    const messages = [
+      ...(deployment
+        ? [`(service ${serviceName}) started deployment ${current.generation + 1}: ${reason}.`]
+        : []),
+      ...pauseMessages(serviceName, current.spec, next),
+    ];
+    if (messages.length > 0) await deps.store.appendEvents({ serviceName, messages, now });
+    return afterWrite(deps, serviceName);
+  }
+  throw new ConflictError(
+    `Service ${serviceName} kept changing while this request was applied; retry it`,
+  );
+}
+
+function pauseMessages(name: string, before: ServiceSpec, after: ServiceSpec): string[] {
+  const was = before.paused === true;
+  const is = after.paused === true;
+  if (!was && is) {
+    return [
+      `(service ${name}) paused: its tasks are stopped; desiredCount ${after.desiredCount} is kept for resume.`,
+    ];
+  }
+  if (was && !is) return [`(service ${name}) resumed at desiredCount ${after.desiredCount}.`];
+  return [];
+}
+
+/** The full spec from validated input: defaults filled in, Steward's policies normalised. */
+function specOf(
+  input: Omit<CreateServiceInput, 'taskDefinition' | 'cluster'> & {
+    cluster: string;
+    taskDefinition: string;
+  },
+): ServiceSpec {
+  const { restartPolicy, deploymentConfiguration, ...rest } = input;
+  const spec: ServiceSpec = {
+    ...(dropUndefinedFields(rest) as Omit<ServiceSpec, 'deploymentConfiguration'>),
+    deploymentConfiguration: {
+      minimumHealthyPercent:
+        deploymentConfiguration?.minimumHealthyPercent ?? DEFAULT_DEPLOYMENT.minimumHealthyPercent,
+      maximumPercent: deploymentConfiguration?.maximumPercent ?? DEFAULT_DEPLOYMENT.maximumPercent,
+      ...(deploymentConfiguration?.deploymentCircuitBreaker
+        ? { deploymentCircuitBreaker: deploymentConfiguration.deploymentCircuitBreaker }
+        : {}),
+    },
+    restartPolicy: restartPolicyOf(restartPolicy),
+  };
+  return spec;
+}
+
+/** A PATCH body as a spec change (the task definition is resolved by the caller). */
+function changeOf(body: UpdateServiceInput): Partial<ServiceSpec> {
+  const { taskDefinition: _td, restartPolicy, deploymentConfiguration, ...rest } = body;
+  const change = dropUndefinedFields(rest) as Partial<ServiceSpec>;
+  if (restartPolicy !== undefined) change.restartPolicy = restartPolicyOf(restartPolicy);
+  if (deploymentConfiguration !== undefined) {
+    change.deploymentConfiguration = {
+      minimumHealthyPercent:
+        deploymentConfiguration.minimumHealthyPercent ?? DEFAULT_DEPLOYMENT.minimumHealthyPercent,
+      maximumPercent: deploymentConfiguration.maximumPercent ?? DEFAULT_DEPLOYMENT.maximumPercent,
+      ...(deploymentConfiguration.deploymentCircuitBreaker
+        ? { deploymentCircuitBreaker: deploymentConfiguration.deploymentCircuitBreaker }
+        : {}),
+    };
+  }
+  return change;
+}
+
+function dropUndefinedFields(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * The task definition a spec stores. An inline definition is validated as ECS would, checked against
+ * the role allow-list, registered, and pinned (`family:revision`). With a role allow-list, a
+ * reference is looked up, its roles checked, and pinned too, so what was checked is what runs.
+ */
+async function resolveTaskDefinition(
+  deps: ServiceDeps,
+  taskDefinition: string | Record<string, unknown>,
+): Promise<string> {
+  if (typeof taskDefinition !== 'string') {
+    const definition = nested('taskDefinition', () => validateTaskDefinition(taskDefinition));
+    checkRoles(deps.access, definition);
+    const registered = await nested('taskDefinition', () =>
+      deps.taskDefinitions.register(definition as Record<string, unknown>),
+    );
+    return `${registered.family}:${registered.revision}`;
+  }
+  if (deps.access.roleArns === undefined) return taskDefinition;
+  const found = await deps.taskDefinitions.describe(taskDefinition);
+  if (!found) {
+    throw new ValidationError('Invalid service: taskDefinition', [
+      { path: 'taskDefinition', message: `${taskDefinition} is not a registered task definition` },
+    ]);
+  }
+  checkRoles(deps.access, found);
+  return `${found.family}:${found.revision}`;
+}
+
+/** Runs `f`; a ValidationError it throws has its paths moved under `field`. */
+function nested<T>(field: string, f: () => T): T {
+  const move = (error: unknown): never => {
+    if (!(error instanceof ValidationError)) throw error;
+    const errors: FieldError[] = error.errors.map((e) => ({
+      path: e.path === '(body)' ? field : `${field}.${e.path}`,
+      message: e.message,
+    }));
+    throw new ValidationError(`Invalid service: ${errors.map((e) => e.path).join(', ')}`, errors);
+  };
+  try {
+    const out = f();
+    return (out instanceof Promise ? out.catch(move) : out) as T;
+  } catch (error) {
+    return move(error);
+  }
+}
+
+function maxResultsOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw new ValidationError('Invalid query: maxResults', [
+      { path: 'maxResults', message: 'must be a whole number from 1 to 100' },
+    ]);
+  }
+  return limit;
+}
+
 async function afterWrite(deps: ServiceDeps, serviceName: string): Promise<WriteOutcome> {
   let reconcileRequested = true;
   try {
@@ -180,7 +447,7 @@ async function afterWrite(deps: ServiceDeps, serviceName: string): Promise<Write
   // Strongly consistent: an eventually consistent read could miss the write just made.
   const record = await deps.store.getService(serviceName, { consistent: true });
   if (!record) throw new NotFoundError(`Service ${serviceName} not found`);
-  return { service: toView(record), reconcileRequested };
+  return { service: toView(record, deps.clock()), reconcileRequested };
 }
 
 /** The service's ETag: its generation, as a strong entity tag. */
@@ -189,32 +456,41 @@ export function etagOf(service: { generation: number }): string {
 }
 
 /**
- * The generation an If-Match header asks for: undefined without the header or with `*` (any
- * existing service); a value that is no ETag of ours can match nothing, so it fails the precondition.
+ * The generations an If-Match header accepts: undefined without the header or with `*` (any existing
+ * service); a value that is no ETag of ours can match nothing, so it fails the precondition.
  */
-async function generationOf(
-  deps: ServiceDeps,
-  o: { serviceName: string; ifMatch: string | undefined },
-): Promise<number | undefined> {
-  const header = o.ifMatch?.trim();
+function ifMatchGenerations(
+  ifMatch: string | undefined,
+  serviceName: string,
+): number[] | undefined {
+  const header = ifMatch?.trim();
   if (header === undefined || header === '' || header === '*') return undefined;
-  const tags = header.split(',').map((t) => t.trim());
-  const generations = tags.flatMap((t) => {
-    const m = /^"([1-9]\d{0,15})"$/.exec(t);
+  const generations = header.split(',').flatMap((t) => {
+    const m = /^"([1-9]\d{0,15})"$/.exec(t.trim());
     return m ? [Number(m[1])] : [];
   });
   if (generations.length === 0) {
     throw new PreconditionFailedError(
-      `If-Match ${header} matches no version of service ${o.serviceName}`,
+      `If-Match ${header} matches no version of service ${serviceName}`,
     );
   }
+  return generations;
+}
+
+/** The generation a conditional delete must find: the one If-Match names, checked against the store. */
+async function generationOf(
+  deps: ServiceDeps,
+  o: { serviceName: string; ifMatch: string | undefined },
+): Promise<number | undefined> {
+  const generations = ifMatchGenerations(o.ifMatch, o.serviceName);
+  if (generations === undefined) return undefined;
   if (generations.length === 1) return generations[0];
   // Several tags: the write may go at whichever is current.
   const current = await deps.store.getService(o.serviceName, { consistent: true });
   if (!current) throw new NotFoundError(`Service ${o.serviceName} not found`);
   if (!generations.includes(current.generation)) {
     throw new PreconditionFailedError(
-      `If-Match ${header} does not match the service's current ETag ${etagOf(current)}`,
+      `If-Match ${o.ifMatch} does not match the service's current ETag ${etagOf(current)}`,
     );
   }
   return current.generation;
@@ -241,7 +517,8 @@ function validName(serviceName: string): string {
 }
 
 /** The API's view of a stored service. */
-function toView(record: ServiceRecord): ServiceView {
+function toView(record: ServiceRecord, now: number): ServiceView {
+  const policies = record.spec.scalingPolicies ?? [];
   return {
     ...record.spec,
     // A draining service is on its way to zero, whatever its spec said.
@@ -254,7 +531,33 @@ function toView(record: ServiceRecord): ServiceView {
     // Steady means the latest spec is applied, not only that the last one was.
     steady: record.status.steady && record.status.observedGeneration === record.generation,
     conditions: record.status.conditions,
+    deployment: deploymentViewOf(record),
+    ...(policies.length > 0
+      ? {
+          scaling: {
+            policies: scalingReport({
+              policies,
+              state: record.scaling,
+              now,
+              createdAt: Date.parse(record.createdAt),
+            }),
+          },
+        }
+      : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+  };
+}
+
+/** The deployment as last observed; one the controller has not seen yet is IN_PROGRESS. */
+function deploymentViewOf(record: ServiceRecord): DeploymentStatus {
+  const observed = record.status.deployment;
+  if (observed?.id === record.deployment.id) return observed;
+  return {
+    ...record.deployment,
+    rolloutState: 'IN_PROGRESS',
+    runningCount: 0,
+    pendingCount: 0,
+    outdatedCount: record.status.runningCount + record.status.pendingCount,
   };
 }

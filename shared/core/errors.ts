@@ -42,3 +42,11 @@ export class PreconditionFailedError extends DomainError {
     this.name = 'PreconditionFailedError';
   }
 }
+
+/** The caller may not do this here: a cluster or an IAM role outside the allow-lists. Maps to 403. */
+export class ForbiddenError extends DomainError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ForbiddenError';
+  }
+}

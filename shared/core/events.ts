@@ -30,6 +30,7 @@ const taskDetailSchema = z.object({
   updatedAt: isoTime.optional(),
   stopCode: z.string().optional(),
   stoppedReason: z.string().optional(),
+  capacityProviderName: z.string().optional(),
   // Where Steward's slot and launch token travel; shape checked loosely, read by launchInfoOf.
   overrides: z.unknown().optional(),
 });
@@ -93,6 +94,7 @@ export function parseControllerEvent(event: unknown): ControllerEvent {
         stoppedAt: d.stoppedAt,
         stopCode: d.stopCode,
         stoppedReason: d.stoppedReason,
+        capacityProviderName: d.capacityProviderName,
         updatedAt: d.updatedAt,
         ...launchInfoOf(d.overrides),
       }),

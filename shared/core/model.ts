@@ -32,23 +32,90 @@ export type AwsVpcConfiguration = {
 export type NetworkConfiguration = { awsvpcConfiguration: AwsVpcConfiguration };
 
 import type { LaunchFailure, RestartPolicy } from './restart';
+import type { ScalingPolicy, ScalingState } from './scaling';
 
 export type DeploymentConfiguration = {
   minimumHealthyPercent: number;
   maximumPercent: number;
+  /** ECS's circuit breaker: a deployment whose tasks keep failing is stopped (and rolled back). */
+  deploymentCircuitBreaker?: { enable: boolean; rollback: boolean };
 };
 
-/** The desired state a user declares: ECS CreateService's fields (a growing subset). */
+export type CapacityProviderStrategyItem = {
+  capacityProvider: string;
+  weight?: number;
+  base?: number;
+};
+export type PlacementConstraint = { type: 'distinctInstance' | 'memberOf'; expression?: string };
+export type PlacementStrategy = { type: 'random' | 'spread' | 'binpack'; field?: string };
+export type Tag = { key: string; value?: string };
+export type PropagateTags = 'TASK_DEFINITION' | 'SERVICE' | 'NONE';
+
+/** Steward's own: launch on on-demand Fargate while Fargate Spot has no capacity, then go back. */
+export type SpotFallback = {
+  enabled: boolean;
+  /** How long after the last Spot capacity failure or interruption launches stay on-demand. */
+  retrySpotAfterSeconds: number;
+};
+
+/** The desired state a user declares: ECS CreateService's fields plus Steward's own. */
 export type ServiceSpec = {
   serviceName: string;
   cluster: string;
   taskDefinition: string;
   desiredCount: number;
   launchType?: LaunchType;
+  capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  platformVersion?: string;
   networkConfiguration?: NetworkConfiguration;
   deploymentConfiguration: DeploymentConfiguration;
+  placementConstraints?: PlacementConstraint[];
+  placementStrategy?: PlacementStrategy[];
+  tags?: Tag[];
+  propagateTags?: PropagateTags;
+  enableExecuteCommand?: boolean;
   /** Steward's own: backoff and give-up for failing tasks (defaults when absent). */
   restartPolicy?: RestartPolicy;
+  /** Steward's own: bounds for scaling policies (and for nothing else). */
+  minCapacity?: number;
+  maxCapacity?: number;
+  scalingPolicies?: ScalingPolicy[];
+  /** Steward's own: a RUNNING task older than this many seconds is replaced (rolling). */
+  maxTaskLifetime?: number;
+  spotFallback?: SpotFallback;
+  /** Steward's own: no tasks run while paused; `desiredCount` is kept and applies again on resume. */
+  paused?: boolean;
+};
+
+/**
+ * The spec fields that shape a task: changing one starts a deployment (every task is replaced, within
+ * the deployment configuration's bounds), as ECS UpdateService does.
+ */
+export const LAUNCH_FIELDS = [
+  'taskDefinition',
+  'launchType',
+  'capacityProviderStrategy',
+  'platformVersion',
+  'networkConfiguration',
+  'placementConstraints',
+  'placementStrategy',
+  'tags',
+  'propagateTags',
+  'enableExecuteCommand',
+] as const satisfies readonly (keyof ServiceSpec)[];
+
+/** The launch fields that differ between two specs (deep comparison). */
+export function changedLaunchFields(a: ServiceSpec, b: ServiceSpec): string[] {
+  return LAUNCH_FIELDS.filter((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f]));
+}
+
+/** The deployment tasks are launched for: the generation at which their launch fields last changed. */
+export type Deployment = {
+  /** Tasks launched for it carry it as STEWARD_DEPLOYMENT; tasks of a lower one are replaced. */
+  id: number;
+  startedAt: string;
+  /** Why it started ("service created", "taskDefinition changed", "redeploy requested"). */
+  reason: string;
 };
 
 /** A launch Steward has decided on and written down before calling RunTask (DESIGN.md, Claim). */
@@ -62,6 +129,10 @@ export type Expectation = {
   createdAt: number;
   /** Epoch ms of the last claimed retry (concurrent reconciles retry a launch once, not each). */
   issuedAt?: number;
+  /** The deployment it launches for (absent on expectations written before deployments existed). */
+  deployment?: number;
+  /** Launched on on-demand capacity because Fargate Spot had none (spotFallback). */
+  fallback?: boolean;
 };
 
 export type ServicePhase = 'ACTIVE' | 'DRAINING';
@@ -71,6 +142,8 @@ export const ConditionType = {
   Progressing: 'Progressing',
   BackingOff: 'BackingOff',
   Failed: 'Failed',
+  /** A deployment the deployment configuration leaves no room to make progress. */
+  Blocked: 'Blocked',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -84,6 +157,19 @@ export type Condition = {
   failures?: number;
 };
 
+/** How far the current deployment has come, as DescribeServices' deployments show it. */
+export type DeploymentStatus = {
+  id: number;
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED';
+  reason: string;
+  startedAt: string;
+  /** Live tasks of this deployment, RUNNING and not yet. */
+  runningCount: number;
+  pendingCount: number;
+  /** Live tasks of older deployments still to be replaced. */
+  outdatedCount: number;
+};
+
 export type ServiceStatus = {
   phase: ServicePhase;
   desiredCount: number;
@@ -92,6 +178,8 @@ export type ServiceStatus = {
   observedGeneration: number;
   steady: boolean;
   conditions: Condition[];
+  /** Absent on records written before deployments existed. */
+  deployment?: DeploymentStatus;
 };
 
 /** What is stored for one service: spec plus the controller's own bookkeeping. */
@@ -99,6 +187,10 @@ export type ServiceRecord = {
   spec: ServiceSpec;
   /** Bumped by every spec change. */
   generation: number;
+  /** The current deployment (id 0: the service predates deployments; all its tasks are current). */
+  deployment: Deployment;
+  /** What the scaling policies remember between evaluations (cooldowns, last values, fires). */
+  scaling?: ScalingState;
   /** Bumped by every claim; the optimistic lock between concurrent reconciles. */
   stateVersion: number;
   deleting: boolean;
@@ -123,8 +215,12 @@ export type TaskRecord = {
   version: number;
   slot?: number;
   launchToken?: string;
-  generation?: number;
+  /** The deployment the task was launched for (STEWARD_DEPLOYMENT). */
+  deployment?: number;
+  /** Launched on on-demand capacity as a Spot fallback (STEWARD_FALLBACK). */
+  fallback?: boolean;
   taskDefinitionArn?: string;
+  capacityProviderName?: string;
   createdAt?: string;
   startedAt?: string;
   stoppingAt?: string;
@@ -161,13 +257,25 @@ export const LaunchEnv = {
   TASK_INDEX: 'STEWARD_TASK_INDEX',
   /** The RunTask clientToken of the launch, so a task can be tied to its expectation. */
   LAUNCH_TOKEN: 'STEWARD_LAUNCH_TOKEN',
+  /** The deployment the task belongs to: a task of an older one is replaced. */
+  DEPLOYMENT: 'STEWARD_DEPLOYMENT',
+  /** `1` on a task launched on-demand as a Spot fallback, replaced by Spot when it has capacity. */
+  FALLBACK: 'STEWARD_FALLBACK',
 } as const;
+
+/** What a task's environment tells about its launch. */
+export type LaunchInfo = {
+  slot?: number;
+  launchToken?: string;
+  deployment?: number;
+  fallback?: boolean;
+};
 
 /**
  * The slot and launch token a task was launched with, read from its container overrides (ECS puts
  * them in every task event and DescribeTasks answer), or nothing for a task not launched by Steward.
  */
-export function launchInfoOf(overrides: unknown): { slot?: number; launchToken?: string } {
+export function launchInfoOf(overrides: unknown): LaunchInfo {
   const containers = (overrides as { containerOverrides?: unknown } | null | undefined)
     ?.containerOverrides;
   if (!Array.isArray(containers)) return {};
@@ -178,11 +286,18 @@ export function launchInfoOf(overrides: unknown): { slot?: number; launchToken?:
       (env as { name?: unknown; value?: unknown }[]).find((e) => e?.name === name)?.value;
     const index = value(LaunchEnv.TASK_INDEX);
     const token = value(LaunchEnv.LAUNCH_TOKEN);
+    const deploymentValue = value(LaunchEnv.DEPLOYMENT);
     const slot = typeof index === 'string' && /^\d{1,6}$/.test(index) ? Number(index) : undefined;
     if (slot === undefined && typeof token !== 'string') continue;
+    const deployment =
+      typeof deploymentValue === 'string' && /^\d{1,15}$/.test(deploymentValue)
+        ? Number(deploymentValue)
+        : undefined;
     return {
       ...(slot !== undefined ? { slot } : {}),
       ...(typeof token === 'string' ? { launchToken: token } : {}),
+      ...(deployment !== undefined ? { deployment } : {}),
+      ...(value(LaunchEnv.FALLBACK) === '1' ? { fallback: true } : {}),
     };
   }
   return {};

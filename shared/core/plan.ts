@@ -8,9 +8,11 @@ import { createHash } from 'node:crypto';
 import {
   type Condition,
   ConditionType,
+  type DeploymentStatus,
   type Expectation,
   isLive,
   type ServiceRecord,
+  type ServiceSpec,
   type ServiceStatus,
   type TaskRecord,
   TaskStatus,
@@ -90,7 +92,21 @@ const PENDING_STATES: ReadonlySet<string> = new Set([
 export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: number }): Plan {
   const { service, tasks, now } = input;
   const { spec } = service;
-  const desired = service.deleting ? 0 : spec.desiredCount;
+  const desired = service.deleting || spec.paused === true ? 0 : spec.desiredCount;
+  const deploymentId = service.deployment.id;
+  const fallbackUntil = spotFallbackUntil({ spec, service, tasks });
+  const inFallback = fallbackUntil !== undefined && now < fallbackUntil;
+  // A task to replace: launched for an older deployment, past the maximum lifetime, or an
+  // on-demand stand-in for Spot now that Spot may have capacity again.
+  const replacementReason = (t: TaskRecord): string | undefined =>
+    (t.deployment ?? 0) < deploymentId
+      ? 'deployment'
+      : lifetimeExceeded(spec, t, now)
+        ? 'lifetime'
+        : t.fallback === true && !inFallback && spec.spotFallback?.enabled === true
+          ? 'spot-back'
+          : undefined;
+  const outdated = (t: TaskRecord) => replacementReason(t) !== undefined;
   const { maximumPercent, minimumHealthyPercent } = spec.deploymentConfiguration;
   // ECS: maximumPercent bounds RUNNING + PENDING tasks, rounded down; minimumHealthyPercent is the
   // floor of RUNNING tasks, rounded up.
@@ -131,15 +147,24 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     outstanding.filter((e) => now - (e.issuedAt ?? e.createdAt) >= EXPECTATION_RETRY_AFTER_MS),
   );
 
-  // Which task holds which slot. A task without a slot, a second holder of a slot, or one whose
-  // slot is not below desired is misplaced: replaced into a free slot, then stopped.
+  // Which task holds which slot: a current task before an outdated one, then the oldest. A task
+  // without a slot, a second holder of a slot, or one whose slot is not below desired is misplaced:
+  // replaced into a free slot, then stopped. A slot held by an outdated task only is replaceable: a
+  // current task is launched into it, and once that one runs the outdated one is misplaced.
   const holders = new Map<number, TaskRecord>();
   const misplaced: TaskRecord[] = [];
-  for (const t of [...keeping].sort(byAge)) {
+  const currentFirst = (a: TaskRecord, b: TaskRecord) =>
+    Number(outdated(a)) - Number(outdated(b)) || byAge(a, b);
+  for (const t of [...keeping].sort(currentFirst)) {
     if (t.slot === undefined || t.slot >= desired || holders.has(t.slot)) misplaced.push(t);
     else holders.set(t.slot, t);
   }
-  const occupied = new Set<number>([...holders.keys(), ...outstanding.map((e) => e.slot)]);
+  const outstandingSlots = new Set(outstanding.map((e) => e.slot));
+  const occupied = new Set<number>([...holders.keys(), ...outstandingSlots]);
+  const replaceable = [...holders]
+    .filter(([slot, t]) => outdated(t) && !outstandingSlots.has(slot))
+    .map(([slot]) => slot)
+    .sort((a, b) => a - b);
 
   // An outstanding expectation may already be a live task we could not tie to its slot yet, so it
   // is counted on both sides: that can delay a launch, never cause an extra one.
@@ -162,6 +187,8 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
 
   const free: number[] = [];
   for (let slot = 0; slot < desired; slot++) if (!occupied.has(slot)) free.push(slot);
+  // Empty slots first, then replacements (a deployment never delays filling a hole).
+  const targets = [...free, ...replaceable];
   const room =
     decision.kind === 'go'
       ? Math.max(
@@ -169,7 +196,7 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
           Math.min(maxLive - liveCount, MAX_OUTSTANDING_LAUNCHES - outstanding.length, budget),
         )
       : 0;
-  const launches: Expectation[] = free.slice(0, room).map((slot) => ({
+  const launches: Expectation[] = targets.slice(0, room).map((slot) => ({
     token: launchToken({
       serviceName: spec.serviceName,
       incarnation: service.createdAt,
@@ -180,6 +207,8 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     generation: service.generation,
     taskDefinition: spec.taskDefinition,
     createdAt: now,
+    deployment: deploymentId,
+    ...(inFallback ? { fallback: true } : {}),
   }));
   budget -= launches.length;
 
@@ -187,20 +216,34 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
   // leaves no room to launch into a free slot, one per blocked slot to make room. Never while a
   // launch is unaccounted for (its task may be the one without a slot), and never taking RUNNING
   // tasks below the minimum healthy count.
+  // A replaceable slot the bound leaves no room to launch into is freed by stopping its outdated
+  // holder (within the minimum healthy count): stop first, then launch, as ECS does at 100%.
   const stops: StopAction[] = [];
   if (outstanding.length === 0) {
     const excess = keepCount + launches.length - desired;
-    const blocked = free.length - launches.length;
-    let wanted = Math.min(misplaced.length, Math.max(excess, 0) + Math.max(blocked, 0));
+    const blockedSlots = targets.slice(launches.length);
+    const blockedHolders = blockedSlots.flatMap((slot) => {
+      const holder = holders.get(slot);
+      return holder && outdated(holder) ? [holder] : [];
+    });
+    const candidates = [
+      ...[...misplaced].sort(stopOrder(desired)),
+      ...blockedHolders.sort(stopOrder(desired)),
+    ];
+    let wanted = Math.min(candidates.length, Math.max(excess, 0) + blockedSlots.length);
     let running = keeping.filter((t) => t.lastStatus === TaskStatus.RUNNING).length;
-    for (const t of [...misplaced].sort(stopOrder(desired))) {
+    for (const t of candidates) {
       if (wanted === 0 || budget <= 0) break;
       const isRunning = t.lastStatus === TaskStatus.RUNNING;
       if (isRunning && running - 1 < minRunning) continue;
       if (isRunning) running -= 1;
       wanted -= 1;
       budget -= 1;
-      stops.push({ taskArn: t.taskArn, taskId: t.taskId, reason: stopReason(service, t) });
+      stops.push({
+        taskArn: t.taskArn,
+        taskId: t.taskId,
+        reason: stopReason(service, t, replacementReason(t)),
+      });
     }
   }
 
@@ -214,6 +257,7 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     stops.length === 0 &&
     outstanding.length === 0 &&
     misplaced.length === 0 &&
+    replaceable.length === 0 &&
     live.length === desired &&
     keeping.length === desired &&
     keeping.every((t) => t.lastStatus === TaskStatus.RUNNING);
@@ -234,6 +278,12 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
       })),
   );
 
+  // At this desired count the bounds may leave no room at all: no task may be added (maximum) and
+  // none stopped (minimum healthy). Invariant 1 forbids the first; the user must change the bounds.
+  const blocked =
+    replaceable.length > 0 && maxLive <= desired && minRunning >= desired
+      ? `Deployment ${deploymentId} cannot replace tasks: with desiredCount ${desired}, minimumHealthyPercent ${minimumHealthyPercent} and maximumPercent ${maximumPercent} no task may be added or stopped. Raise maximumPercent or lower minimumHealthyPercent.`
+      : undefined;
   const conditions = conditionsOf({
     decision,
     steady,
@@ -241,6 +291,7 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     pendingCount,
     desired,
     busy: launches.length + stops.length + outstanding.length + (live.length - keeping.length) > 0,
+    blocked,
   });
   // A launch that never showed up counts as a failed launch for the restart policy.
   const expiredFailures: LaunchFailure[] = forgetNow
@@ -254,9 +305,11 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     .filter((t) => forgetNow.some((f) => !f.expired && f.token === t.launchToken))
     .map((t) => t.taskId)
     .sort();
+  const deployment = deploymentStatusOf({ service, live, outstanding, launches, desired });
   const messages = messagesOf({
     name: spec.serviceName,
     previous: service.status,
+    deployment,
     conditions,
     steady,
     started,
@@ -286,9 +339,76 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
       observedGeneration: service.generation,
       steady,
       conditions,
+      deployment,
     },
     remove: service.deleting && live.length === 0 && outstanding.length === 0,
   };
+}
+
+/**
+ * The current deployment's progress: COMPLETED once no live task of an older deployment is left and
+ * its own tasks run at the desired count; it stays COMPLETED until the next deployment starts.
+ */
+function deploymentStatusOf(o: {
+  service: ServiceRecord;
+  live: TaskRecord[];
+  outstanding: Expectation[];
+  launches: Expectation[];
+  desired: number;
+}): DeploymentStatus {
+  const { id, reason, startedAt } = o.service.deployment;
+  const current = o.live.filter((t) => (t.deployment ?? 0) >= id);
+  const runningCount = current.filter((t) => t.lastStatus === TaskStatus.RUNNING).length;
+  const pendingCount =
+    current.filter((t) => PENDING_STATES.has(t.lastStatus)).length +
+    o.outstanding.length +
+    o.launches.length;
+  const outdatedCount = o.live.length - current.length;
+  const previous = o.service.status.deployment;
+  const done =
+    (previous?.id === id && previous.rolloutState === 'COMPLETED') ||
+    (outdatedCount === 0 && pendingCount === 0 && runningCount >= o.desired);
+  return {
+    id,
+    rolloutState: done ? 'COMPLETED' : 'IN_PROGRESS',
+    reason,
+    startedAt,
+    runningCount,
+    pendingCount,
+    outdatedCount,
+  };
+}
+
+/** A RUNNING task older than the service's maxTaskLifetime. */
+function lifetimeExceeded(spec: ServiceSpec, t: TaskRecord, now: number): boolean {
+  if (spec.maxTaskLifetime === undefined || t.startedAt === undefined) return false;
+  const started = Date.parse(t.startedAt);
+  return Number.isFinite(started) && now - started >= spec.maxTaskLifetime * 1000;
+}
+
+/** ECS's words for "Fargate (Spot) has no capacity for this task" (ECS-FACTS §4). */
+const SPOT_CAPACITY_FAILURE = /Capacity is unavailable at this time|RESOURCE:FARGATE/;
+
+/**
+ * Until when launches go to on-demand Fargate instead of Spot: the last sign that Spot lacks
+ * capacity (a launch refused for capacity, a Spot interruption) plus `retrySpotAfterSeconds`.
+ */
+export function spotFallbackUntil(o: {
+  spec: ServiceSpec;
+  service: Pick<ServiceRecord, 'launchFailures'>;
+  tasks: TaskRecord[];
+}): number | undefined {
+  const fallback = o.spec.spotFallback;
+  if (fallback?.enabled !== true) return undefined;
+  let last: number | undefined;
+  const seen = (at: number) => {
+    if (Number.isFinite(at) && (last === undefined || at > last)) last = at;
+  };
+  for (const f of o.service.launchFailures) if (SPOT_CAPACITY_FAILURE.test(f.reason)) seen(f.at);
+  for (const t of o.tasks) {
+    if (t.stopCode === 'SpotInterruption') seen(Date.parse(t.stoppingAt ?? t.stoppedAt ?? ''));
+  }
+  return last === undefined ? undefined : last + fallback.retrySpotAfterSeconds * 1000;
 }
 
 function conditionsOf(o: {
@@ -298,8 +418,10 @@ function conditionsOf(o: {
   pendingCount: number;
   desired: number;
   busy: boolean;
+  blocked: string | undefined;
 }): Condition[] {
   const out: Condition[] = [];
+  if (o.blocked !== undefined) out.push({ type: ConditionType.Blocked, message: o.blocked });
   const { decision } = o;
   if (decision.kind === 'give-up') {
     out.push({
@@ -334,6 +456,7 @@ function conditionsOf(o: {
 function messagesOf(o: {
   name: string;
   previous: ServiceStatus;
+  deployment: DeploymentStatus;
   conditions: Condition[];
   steady: boolean;
   started: string[];
@@ -360,7 +483,15 @@ function messagesOf(o: {
     if (before.get(c.type) === (c.failures ?? c.message)) continue;
     if (c.type === ConditionType.BackingOff)
       out.push(`${svc} is unable to consistently start tasks successfully: ${c.message}`);
-    if (c.type === ConditionType.Failed) out.push(`${svc} ${c.message}`);
+    if (c.type === ConditionType.Failed || c.type === ConditionType.Blocked)
+      out.push(`${svc} ${c.message}`);
+  }
+  const earlier = o.previous.deployment;
+  if (
+    o.deployment.rolloutState === 'COMPLETED' &&
+    !(earlier?.id === o.deployment.id && earlier.rolloutState === 'COMPLETED')
+  ) {
+    out.push(`${svc} (deployment ${o.deployment.id}) deployment completed.`);
   }
   if (o.steady && !o.previous.steady) out.push(`${svc} has reached a steady state.`);
   return out;
@@ -382,9 +513,23 @@ export function needsSettle(p: Plan, previous: ServiceStatus): boolean {
   return p.forgetStops.length > 0 || JSON.stringify(p.status) !== JSON.stringify(previous);
 }
 
-function stopReason(service: ServiceRecord, task: TaskRecord): string {
+function stopReason(
+  service: ServiceRecord,
+  task: TaskRecord,
+  replacement: string | undefined,
+): string {
   const name = service.spec.serviceName;
   if (service.deleting) return `Steward: service ${name} is being deleted`;
+  if (service.spec.paused === true) return `Steward: service ${name} is paused`;
+  if (replacement === 'deployment') {
+    return `Steward: replaced by deployment ${service.deployment.id} of service ${name} (${service.deployment.reason})`;
+  }
+  if (replacement === 'lifetime') {
+    return `Steward: task reached the maxTaskLifetime of service ${name} (${service.spec.maxTaskLifetime} s)`;
+  }
+  if (replacement === 'spot-back') {
+    return `Steward: replacing an on-demand fallback task of service ${name} with Fargate Spot`;
+  }
   if (task.slot !== undefined && task.slot >= service.spec.desiredCount) {
     return `Steward: scaling service ${name} in to ${service.spec.desiredCount}`;
   }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type FieldError, ValidationError } from './errors';
 import { LaunchType, MAX_SERVICE_NAME, SERVICE_NAME } from './model';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart';
+import { scalingPoliciesSchema } from './scaling';
 
 /** A cluster: its name, or its ARN. */
 const CLUSTER = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/)?[A-Za-z0-9_-]{1,255}$/;
@@ -34,10 +35,121 @@ const awsVpcConfigurationSchema = z.strictObject({
   assignPublicIp: z.enum(['ENABLED', 'DISABLED']).optional(),
 });
 
-const deploymentConfigurationSchema = z.strictObject({
-  minimumHealthyPercent: z.int().min(0).max(100).optional(),
-  maximumPercent: z.int().min(100).max(1000).optional(),
+const deploymentConfigurationSchema = z
+  .strictObject({
+    minimumHealthyPercent: z.int().min(0).max(100).optional(),
+    maximumPercent: z.int().min(100).max(1000).optional(),
+    deploymentCircuitBreaker: z
+      .strictObject({ enable: z.boolean(), rollback: z.boolean() })
+      .optional(),
+  })
+  .refine((d) => !(d.minimumHealthyPercent === 100 && d.maximumPercent === 100), {
+    message:
+      'must be above 100 when minimumHealthyPercent is 100, or a deployment could never replace a task',
+    path: ['maximumPercent'],
+  });
+
+/** ECS CapacityProviderStrategyItem: at most 20; base on one provider only; some weight above 0. */
+const capacityProviderStrategySchema = z
+  .array(
+    z.strictObject({
+      capacityProvider: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, - or _'),
+      weight: z.int().min(0).max(1000).optional(),
+      base: z.int().min(0).max(100_000).optional(),
+    }),
+  )
+  .min(1, 'needs at least one capacity provider')
+  .max(20, 'may name at most 20 capacity providers')
+  .superRefine((items, ctx) => {
+    const names = new Set<string>();
+    items.forEach((item, i) => {
+      if (names.has(item.capacityProvider)) {
+        ctx.addIssue({ code: 'custom', path: [i, 'capacityProvider'], message: 'is named twice' });
+      }
+      names.add(item.capacityProvider);
+    });
+    if (items.filter((i) => (i.base ?? 0) > 0).length > 1) {
+      ctx.addIssue({ code: 'custom', message: 'may set a base on one capacity provider only' });
+    }
+    if (items.every((i) => (i.weight ?? 0) === 0)) {
+      ctx.addIssue({ code: 'custom', message: 'needs a weight above 0 on some capacity provider' });
+    }
+    const fargate = items.filter((i) => FARGATE_PROVIDERS.has(i.capacityProvider)).length;
+    if (fargate > 0 && fargate < items.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'cannot mix FARGATE/FARGATE_SPOT with Auto Scaling group capacity providers',
+      });
+    }
+  });
+
+const FARGATE_PROVIDERS: ReadonlySet<string> = new Set(['FARGATE', 'FARGATE_SPOT']);
+
+/** ECS PlacementConstraint (at most 10). */
+const placementConstraintsSchema = z
+  .array(
+    z
+      .strictObject({
+        type: z.enum(['distinctInstance', 'memberOf']),
+        expression: z.string().min(1).max(2000).optional(),
+      })
+      .refine((c) => (c.type === 'memberOf') === (c.expression !== undefined), {
+        message: 'is required for memberOf and not allowed for distinctInstance',
+        path: ['expression'],
+      }),
+  )
+  .max(10, 'may hold at most 10 constraints');
+
+/** ECS PlacementStrategy (at most 5). */
+const placementStrategySchema = z
+  .array(
+    z
+      .strictObject({
+        type: z.enum(['random', 'spread', 'binpack']),
+        field: z.string().min(1).max(255).optional(),
+      })
+      .superRefine((p, ctx) => {
+        const bad = (message: string) => ctx.addIssue({ code: 'custom', path: ['field'], message });
+        if (p.type === 'random' && p.field !== undefined) bad('is not allowed for random');
+        if (p.type === 'spread' && p.field === undefined)
+          bad('is required for spread (e.g. attribute:ecs.availability-zone or instanceId)');
+        if (p.type === 'binpack' && p.field !== 'cpu' && p.field !== 'memory')
+          bad('must be cpu or memory for binpack');
+      }),
+  )
+  .max(5, 'may hold at most 5 strategies');
+
+/** ECS tags: at most 50, keys unique; `aws:` is AWS's and `steward:` is Steward's. */
+const tagsSchema = z
+  .array(
+    z.strictObject({
+      key: z
+        .string()
+        .min(1)
+        .max(128)
+        .refine((k) => !/^aws:/i.test(k), 'may not start with aws: (reserved for AWS)')
+        .refine((k) => !/^steward:/i.test(k), 'may not start with steward: (reserved for Steward)'),
+      value: z.string().max(256).optional(),
+    }),
+  )
+  .max(50, 'may hold at most 50 tags')
+  .superRefine((tags, ctx) => {
+    const keys = new Set<string>();
+    tags.forEach((t, i) => {
+      if (keys.has(t.key))
+        ctx.addIssue({ code: 'custom', path: [i, 'key'], message: 'is used twice' });
+      keys.add(t.key);
+    });
+  });
+
+const spotFallbackSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  retrySpotAfterSeconds: z.int().min(60).max(86_400).default(900),
 });
+
+const capacity = z.int().min(0).max(10_000);
 
 /** Steward's restart policy; every field optional (defaults: DEFAULT_RESTART_POLICY). */
 export const restartPolicySchema = z
@@ -65,31 +177,153 @@ export function restartPolicyOf(input: RestartPolicyInput | undefined): RestartP
   return out;
 }
 
-/** Body of `POST /services`: ECS CreateService's fields that Steward supports so far. */
-export const createServiceSchema = z.strictObject({
-  serviceName: newServiceNameSchema,
-  cluster: z
-    .string()
-    .regex(CLUSTER, 'must be a cluster name (1-255 letters, digits, - or _) or a cluster ARN')
-    .optional(),
-  taskDefinition: z
-    .string()
-    .regex(TASK_DEFINITION, 'must be family, family:revision or a task definition ARN'),
-  desiredCount: z.int().min(0).max(10_000),
+export const taskDefinitionRefSchema = z
+  .string()
+  .regex(TASK_DEFINITION, 'must be family, family:revision or a task definition ARN');
+
+/**
+ * The fields a service's spec may hold besides its name and cluster: ECS CreateService's, then
+ * Steward's own. PUT takes them all, PATCH any of them; POST adds the name and the cluster.
+ */
+const serviceFields = {
+  /** A reference, or an inline RegisterTaskDefinition body that Steward registers and pins. */
+  taskDefinition: z.union([taskDefinitionRefSchema, z.record(z.string(), z.unknown())], {
+    error: 'must be family, family:revision, a task definition ARN, or a task definition object',
+  }),
+  desiredCount: capacity,
   launchType: z.enum([LaunchType.EC2, LaunchType.FARGATE, LaunchType.EXTERNAL]).optional(),
+  capacityProviderStrategy: capacityProviderStrategySchema.optional(),
+  platformVersion: z
+    .string()
+    .regex(/^(LATEST|\d+\.\d+\.\d+)$/, 'must be LATEST or a version like 1.4.0')
+    .optional(),
   networkConfiguration: z
     .strictObject({ awsvpcConfiguration: awsVpcConfigurationSchema })
     .optional(),
   deploymentConfiguration: deploymentConfigurationSchema.optional(),
+  placementConstraints: placementConstraintsSchema.optional(),
+  placementStrategy: placementStrategySchema.optional(),
+  loadBalancers: z
+    .unknown()
+    .refine(() => false, {
+      message:
+        'is not supported: Steward runs tasks with RunTask and does not register them with Elastic Load Balancing',
+    })
+    .optional(),
+  tags: tagsSchema.optional(),
+  propagateTags: z.enum(['TASK_DEFINITION', 'SERVICE', 'NONE']).optional(),
+  enableExecuteCommand: z.boolean().optional(),
   restartPolicy: restartPolicySchema.optional(),
-});
+  minCapacity: capacity.optional(),
+  maxCapacity: capacity.optional(),
+  scalingPolicies: scalingPoliciesSchema.optional(),
+  /** Seconds; a task is replaced once it has run this long. */
+  maxTaskLifetime: z.int().min(300).max(31_536_000).optional(),
+  spotFallback: spotFallbackSchema.optional(),
+  paused: z.boolean().optional(),
+};
 
-/** Body of `PATCH /services/{serviceName}`: a partial update (an empty one is refused by the use case). */
-export const updateServiceSchema = z.strictObject({
-  desiredCount: z.int().min(0).max(10_000).optional(),
-  /** Replaces the policy (fields not given take their defaults); also a spec change, so it resets backoff. */
-  restartPolicy: restartPolicySchema.optional(),
-});
+/** A spec's fields must also agree with each other, as ECS checks them. */
+function checkServiceFields(
+  spec: {
+    launchType?: string | undefined;
+    capacityProviderStrategy?: { capacityProvider: string }[] | undefined;
+    platformVersion?: string | undefined;
+    networkConfiguration?: unknown;
+    placementConstraints?: unknown[] | undefined;
+    placementStrategy?: unknown[] | undefined;
+    tags?: unknown[] | undefined;
+    propagateTags?: string | undefined;
+    minCapacity?: number | undefined;
+    maxCapacity?: number | undefined;
+    scalingPolicies?: unknown[] | undefined;
+    spotFallback?: { enabled: boolean } | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const bad = (path: string, message: string) =>
+    ctx.addIssue({ code: 'custom', path: [path], message });
+  const strategy = spec.capacityProviderStrategy;
+  if (spec.launchType !== undefined && strategy !== undefined) {
+    bad('capacityProviderStrategy', 'cannot be given with launchType (choose one)');
+  }
+  const fargate =
+    spec.launchType === LaunchType.FARGATE ||
+    (strategy?.some((i) => FARGATE_PROVIDERS.has(i.capacityProvider)) ?? false);
+  if (fargate && spec.networkConfiguration === undefined) {
+    bad('networkConfiguration', 'is required on Fargate (tasks use the awsvpc network mode)');
+  }
+  if (!fargate && spec.platformVersion !== undefined) {
+    bad('platformVersion', 'applies to Fargate only');
+  }
+  if (fargate && spec.placementConstraints !== undefined) {
+    bad('placementConstraints', 'are not supported on Fargate');
+  }
+  if (fargate && spec.placementStrategy !== undefined) {
+    bad('placementStrategy', 'is not supported on Fargate');
+  }
+  // Steward adds two tags of its own to every task; ECS takes at most 50.
+  if (spec.propagateTags === 'SERVICE' && (spec.tags?.length ?? 0) > 48) {
+    bad('tags', 'may hold at most 48 tags with propagateTags SERVICE (Steward adds 2 of its own)');
+  }
+  if (
+    spec.minCapacity !== undefined &&
+    spec.maxCapacity !== undefined &&
+    spec.minCapacity > spec.maxCapacity
+  ) {
+    bad('maxCapacity', 'must be at least minCapacity');
+  }
+  if ((spec.scalingPolicies?.length ?? 0) > 0) {
+    if (spec.minCapacity === undefined) bad('minCapacity', 'is required with scalingPolicies');
+    if (spec.maxCapacity === undefined) bad('maxCapacity', 'is required with scalingPolicies');
+  }
+  if (
+    spec.spotFallback?.enabled === true &&
+    !(strategy?.some((i) => i.capacityProvider === 'FARGATE_SPOT') ?? false)
+  ) {
+    bad('spotFallback', 'needs a capacityProviderStrategy that uses FARGATE_SPOT');
+  }
+}
+
+/** Body of `POST /services`: ECS CreateService's fields plus Steward's. */
+export const createServiceSchema = z
+  .strictObject({
+    serviceName: newServiceNameSchema,
+    cluster: z
+      .string()
+      .regex(CLUSTER, 'must be a cluster name (1-255 letters, digits, - or _) or a cluster ARN')
+      .optional(),
+    ...serviceFields,
+  })
+  .superRefine(checkServiceFields);
+export type CreateServiceInput = z.infer<typeof createServiceSchema>;
+
+/**
+ * Body of `PUT /services/{serviceName}`: the whole spec again (fields left out are reset). The name
+ * and cluster may be repeated, not changed.
+ */
+export const replaceServiceSchema = z
+  .strictObject({
+    serviceName: serviceNameSchema.optional(),
+    cluster: z.string().optional(),
+    ...serviceFields,
+  })
+  .superRefine(checkServiceFields);
+export type ReplaceServiceInput = z.infer<typeof replaceServiceSchema>;
+
+/**
+ * Body of `PATCH /services/{serviceName}`: any of the spec's fields, each replacing the stored one
+ * (an empty body is refused by the use case). The merged spec is checked again as a whole.
+ */
+export const updateServiceSchema = z.strictObject(
+  Object.fromEntries(
+    Object.entries(serviceFields).map(([k, v]) => [k, (v as z.ZodType).optional()]),
+  ) as { [K in keyof typeof serviceFields]: z.ZodOptional<(typeof serviceFields)[K]> },
+);
+export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
+
+/** Checks a whole spec (after a PATCH is merged) with the cross-field rules. */
+export const serviceFieldsSchema = z.object(serviceFields).superRefine(checkServiceFields);
 
 /** Turns zod's issues into Steward's `{ path, message }` list: one entry per bad field, its first problem. */
 export function toFieldErrors(error: z.ZodError, root = '(body)'): FieldError[] {

@@ -12,6 +12,7 @@ import {
   ConflictError,
   DomainError,
   type FieldError,
+  ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
   ValidationError,
@@ -47,6 +48,7 @@ export function json(
 export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
   if (error instanceof ValidationError)
     return json(400, { message: error.message, errors: error.errors });
+  if (error instanceof ForbiddenError) return json(403, { message: error.message, errors: [] });
   if (error instanceof NotFoundError) return json(404, { message: error.message, errors: [] });
   if (error instanceof ConflictError) return json(409, { message: error.message, errors: [] });
   if (error instanceof PreconditionFailedError) {
@@ -78,8 +80,23 @@ export function httpErrors(): MiddlewareObj<
 /** Largest request body the API accepts (bytes). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** The request's JSON body; 415 for another media type, 413 when too large, 400 when malformed. */
-export function jsonBody(event: APIGatewayProxyEventV2): unknown {
+/** Media types by what they carry. */
+const MEDIA = {
+  json: { pattern: /^application\/json\s*(;|$)/i, name: 'application/json' },
+  yaml: {
+    pattern: /^(application\/(x-)?yaml|text\/(x-)?yaml)\s*(;|$)/i,
+    name: 'application/yaml',
+  },
+} as const;
+
+/**
+ * The request's body as text, with the kind its Content-Type names (one of `accepted`): 413 when
+ * too large, 415 for another media type, 400 when empty.
+ */
+export function textBody<K extends keyof typeof MEDIA>(
+  event: APIGatewayProxyEventV2,
+  accepted: readonly K[],
+): { body: string; kind: K } {
   const raw =
     event.body === undefined
       ? ''
@@ -93,10 +110,11 @@ export function jsonBody(event: APIGatewayProxyEventV2): unknown {
     });
   }
   const contentType = headerOf(event, 'content-type') ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+  const kind = accepted.find((k) => MEDIA[k].pattern.test(contentType));
+  if (kind === undefined) {
     throw new HttpError({
       statusCode: 415,
-      message: 'Content-Type must be application/json',
+      message: `Content-Type must be ${accepted.map((k) => MEDIA[k].name).join(' or ')}`,
       errors: [
         {
           path: 'headers.content-type',
@@ -110,6 +128,12 @@ export function jsonBody(event: APIGatewayProxyEventV2): unknown {
       { path: '(body)', message: 'is empty' },
     ]);
   }
+  return { body: raw, kind };
+}
+
+/** The request's JSON body; 415 for another media type, 413 when too large, 400 when malformed. */
+export function jsonBody(event: APIGatewayProxyEventV2): unknown {
+  const { body: raw } = textBody(event, ['json']);
   try {
     return JSON.parse(raw);
   } catch (error) {

@@ -1,14 +1,35 @@
-import type { NetworkConfiguration, TaskRecord } from '../core/model';
+import type {
+  CapacityProviderStrategyItem,
+  NetworkConfiguration,
+  PlacementConstraint,
+  PlacementStrategy,
+  Tag,
+  TaskRecord,
+} from '../core/model';
 
+/** One RunTask of one task: the service's launch fields plus Steward's bookkeeping. */
 export type LaunchRequest = {
   cluster: string;
   taskDefinition: string;
   launchType?: string;
+  capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  platformVersion?: string;
   networkConfiguration?: NetworkConfiguration;
+  placementConstraints?: PlacementConstraint[];
+  placementStrategy?: PlacementStrategy[];
+  /** Tags for the task, besides Steward's own `steward:service` and `steward:slot`. */
+  tags?: Tag[];
+  /** Only RunTask's own value: the task definition's tags. */
+  propagateTags?: 'TASK_DEFINITION';
+  enableExecuteCommand?: boolean;
   startedBy: string;
   clientToken: string;
   /** Becomes `STEWARD_TASK_INDEX` in every container and the `steward:slot` tag. */
   slot: number;
+  /** Becomes `STEWARD_DEPLOYMENT` in every container. */
+  deployment: number;
+  /** Launched on-demand as a Spot fallback: `STEWARD_FALLBACK=1` in every container. */
+  fallback?: boolean;
   serviceName: string;
 };
 

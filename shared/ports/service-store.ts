@@ -1,4 +1,5 @@
 import type {
+  Deployment,
   Expectation,
   ServiceRecord,
   ServiceSpec,
@@ -6,6 +7,7 @@ import type {
   TaskRecord,
 } from '../core/model';
 import type { LaunchFailure } from '../core/restart';
+import type { ScalingState } from '../core/scaling';
 
 /** One page of a listing; `nextToken` is opaque and absent on the last page. */
 export type Page<T> = { items: T[]; nextToken?: string };
@@ -49,14 +51,34 @@ export type ServiceStore = {
   }): Promise<Page<ServiceRecord>>;
   /** Spec + task records, strongly consistent; undefined if there is no spec. */
   readState(serviceName: string): Promise<ServiceState | undefined>;
-  /** Changes the spec and bumps `generation`, unless the service is draining. */
+  /**
+   * Changes the spec (the given fields, or all of it with `replace`) and bumps `generation`, unless
+   * the service is draining. With `deployment`, a new deployment starts: its id is the new generation.
+   */
   updateSpec(input: {
     serviceName: string;
-    change: Partial<ServiceSpec>;
+    change?: Partial<ServiceSpec>;
+    replace?: ServiceSpec;
+    deployment?: Omit<Deployment, 'id'>;
     now: string;
     /** Optimistic concurrency (If-Match): write only at this generation, else `precondition-failed`. */
     expectedGeneration?: number;
   }): Promise<WriteResult>;
+  /**
+   * A scaling decision: the new capacity and the policies' state, if the service is still at
+   * `expectedGeneration` (a spec write in between wins: `precondition-failed`). Bumps `generation`
+   * and `stateVersion` but not `updatedAt`, so scaling does not reset the restart policy's streak.
+   */
+  applyScaling(input: {
+    serviceName: string;
+    expectedGeneration: number;
+    desiredCount: number;
+    minCapacity: number;
+    maxCapacity: number;
+    scaling: ScalingState;
+  }): Promise<WriteResult>;
+  /** Stores the policies' state after an evaluation that changed no capacity. */
+  saveScalingState(input: { serviceName: string; scaling: ScalingState }): Promise<WriteResult>;
   /** Marks the service for deletion: it drains, then reconcile removes it. */
   markDeleting(input: {
     serviceName: string;
@@ -106,6 +128,12 @@ export type ServiceStore = {
   /** Deletes the service and its task records, if it is still draining at `expectedVersion`. */
   removeService(input: { serviceName: string; expectedVersion: number }): Promise<WriteResult>;
   appendEvents(input: { serviceName: string; messages: string[]; now: string }): Promise<void>;
+  /** The service's task records (live and recently stopped), a page at a time, by task id. */
+  listTasks(input: {
+    serviceName: string;
+    limit?: number;
+    nextToken?: string;
+  }): Promise<Page<TaskRecord>>;
   listEvents(input: {
     serviceName: string;
     limit?: number;

@@ -328,7 +328,9 @@ describe('client mistakes get a clear 4xx and change nothing', () => {
       { path: 'serviceName', message: expect.stringMatching(/letters, digits/) },
     ]);
     expect((await api('PATCH', '/services/nope', { desiredCount: 1 })).status).toBe(404);
-    expect((await api('PUT', '/services/dup', fargate('dup', 1))).status).toBe(405);
+    const wrongMethod = await api('POST', '/services/dup', fargate('dup', 1));
+    expect(wrongMethod.status).toBe(405);
+    expect((await api('GET', '/services/dup')).body.desiredCount).toBe(0);
     expect((await api('DELETE', '/services/dup')).status).toBe(202);
   });
 

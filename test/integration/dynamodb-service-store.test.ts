@@ -161,6 +161,7 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       const expected: ServiceRecord = {
         spec,
         generation: 1,
+        deployment: { id: 1, startedAt: T0, reason: 'service created' },
         stateVersion: 0,
         deleting: false,
         expectations: {},
@@ -335,6 +336,32 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       });
       expect(again?.generation).toBe(3);
       expect(again?.updatedAt).toBe(T2);
+    });
+
+    it('replaces the whole spec and starts a deployment whose id is the new generation', async () => {
+      const { name, spec } = await created();
+      await store.updateSpec({ serviceName: name, change: { desiredCount: 4 }, now: T1 });
+      // A field of the old spec that the replacement leaves out is gone.
+      const { launchType: _dropped, ...replacement } = { ...spec, taskDefinition: 'web:9' };
+      expect(
+        await store.updateSpec({
+          serviceName: name,
+          replace: replacement,
+          deployment: { startedAt: T2, reason: 'taskDefinition changed' },
+          now: T2,
+        }),
+      ).toEqual({ ok: true });
+      const after = await store.getService(name);
+      expect(after?.spec).toEqual(replacement);
+      expect(after?.generation).toBe(3);
+      expect(after?.deployment).toEqual({
+        id: 3,
+        startedAt: T2,
+        reason: 'taskDefinition changed',
+      });
+      // A change that starts no deployment keeps the current one.
+      await store.updateSpec({ serviceName: name, change: { desiredCount: 1 }, now: T2 });
+      expect((await store.getService(name))?.deployment.id).toBe(3);
     });
 
     it('makes a claim planned on the old spec lose (a reconcile must re-plan on the new one)', async () => {

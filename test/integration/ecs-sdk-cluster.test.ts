@@ -33,6 +33,7 @@ const request = (overrides: Partial<LaunchRequest> = {}): LaunchRequest => ({
   startedBy: 'steward/pair',
   clientToken: 'stw-token-0',
   slot: 0,
+  deployment: 1,
   serviceName: 'pair',
   ...overrides,
 });
@@ -83,6 +84,46 @@ describe('launch', () => {
       ['app', '3'],
       ['sidecar', '3'],
     ]);
+  });
+
+  it("passes the service's launch fields to RunTask and marks the deployment and a Spot fallback", async () => {
+    const { launchType: _none, ...withoutLaunchType } = request();
+    const result = await cluster.launch({
+      ...withoutLaunchType,
+      ...{
+        clientToken: 'stw-fields',
+        capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+        platformVersion: '1.4.0',
+        tags: [{ key: 'team', value: 'payments' }],
+        enableExecuteCommand: true,
+        deployment: 7,
+        fallback: true,
+      },
+    });
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.task).toMatchObject({ deployment: 7, fallback: true, slot: 0 });
+    const described = await client.send(
+      new DescribeTasksCommand({ tasks: [result.task.taskArn], include: ['TAGS'] }),
+    );
+    const task = described.tasks?.[0];
+    expect(task).toMatchObject({
+      capacityProviderName: 'FARGATE',
+      platformVersion: '1.4.0',
+      enableExecuteCommand: true,
+    });
+    expect(task?.tags).toEqual(
+      expect.arrayContaining([
+        { key: 'team', value: 'payments' },
+        { key: 'steward:service', value: 'pair' },
+      ]),
+    );
+    const env = task?.overrides?.containerOverrides?.[0]?.environment ?? [];
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: 'STEWARD_DEPLOYMENT', value: '7' },
+        { name: 'STEWARD_FALLBACK', value: '1' },
+      ]),
+    );
   });
 
   it('returns the same task when a launch is retried with the same token', async () => {

@@ -42,6 +42,7 @@ export function aService(overrides: ServiceOverrides = {}): ServiceRecord {
   return {
     spec: { ...baseSpec, ...spec },
     generation: 1,
+    deployment: { id: 1, startedAt: '2025-01-01T00:00:00.000Z', reason: 'service created' },
     stateVersion: 7,
     deleting: false,
     expectations: {},
@@ -81,6 +82,7 @@ export function aTask(
     lastStatus: 'RUNNING',
     desiredStatus: 'RUNNING',
     version: 3,
+    deployment: 1,
     createdAt: '2025-01-01T00:00:00.000Z',
     ...rest,
   };
@@ -104,6 +106,7 @@ export function anExpectation(options: {
     generation: 1,
     taskDefinition: 'web:3',
     createdAt: (options.now ?? NOW) - options.ageMs,
+    deployment: 1,
   };
 }
 

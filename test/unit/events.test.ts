@@ -21,6 +21,7 @@ const TASK_DEFINITION_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/
 
 /** The fields of a TaskRecord an event may fill in. */
 const RECORD_KEYS = [
+  'capacityProviderName',
   'taskId',
   'taskArn',
   'clusterArn',
@@ -70,6 +71,7 @@ describe('parseControllerEvent: fixtures', () => {
           createdAt: '2025-03-14T09:21:03.512Z',
           startedAt: '2025-03-14T09:21:41.904Z',
           updatedAt: '2025-03-14T09:21:41.904Z',
+          capacityProviderName: 'FARGATE',
           // From the container environment Steward set at launch.
           slot: 0,
           launchToken: LAUNCH_TOKEN,
@@ -98,6 +100,7 @@ describe('parseControllerEvent: fixtures', () => {
           stopCode: 'EssentialContainerExited',
           stoppedReason: 'Essential container in task exited',
           updatedAt: '2025-03-14T11:05:18.664Z',
+          capacityProviderName: 'FARGATE',
           slot: 0,
           launchToken: LAUNCH_TOKEN,
         },

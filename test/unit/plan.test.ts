@@ -40,18 +40,21 @@ function launchOf(slot: number, service: ServiceRecord = aService()): Expectatio
     generation: service.generation,
     taskDefinition: service.spec.taskDefinition,
     createdAt: now,
+    deployment: service.deployment.id,
   };
 }
 
 /**
- * What a plan decides (actions and counts), without its narrative (conditions and messages), which
- * has cases of its own below.
+ * What a plan decides (actions and counts), without its narrative (conditions and messages) and the
+ * deployment's progress, which have cases of their own below.
  */
-type Decisions = Omit<Plan, 'messages' | 'status'> & { status: Omit<Plan['status'], 'conditions'> };
+type Decisions = Omit<Plan, 'messages' | 'status'> & {
+  status: Omit<Plan['status'], 'conditions' | 'deployment'>;
+};
 
 function decisionsOf(p: Plan): Decisions {
   const { messages: _messages, status, ...rest } = p;
-  const { conditions: _conditions, ...counts } = status;
+  const { conditions: _conditions, deployment: _deployment, ...counts } = status;
   return { ...rest, status: counts };
 }
 
@@ -417,6 +420,7 @@ describe('plan: table of cases', () => {
           generation: 4,
           taskDefinition: 'api:9',
           createdAt: now,
+          deployment: 1,
         })),
         status: { runningCount: 1, pendingCount: 2, observedGeneration: 4 },
       }),
@@ -705,6 +709,14 @@ describe('plan: properties', () => {
           observedGeneration: input.service.generation,
           steady: p.status.steady,
           conditions: p.status.conditions,
+          // Every generated task and expectation belongs to the current deployment.
+          deployment: {
+            ...input.service.deployment,
+            rolloutState: p.status.deployment?.rolloutState,
+            runningCount: live.filter((t) => t.lastStatus === 'RUNNING').length,
+            pendingCount: starting + outstanding.length + p.launches.length,
+            outdatedCount: 0,
+          },
         });
         expect(p.remove).toBe(
           input.service.deleting && live.length === 0 && outstanding.length === 0,
@@ -786,5 +798,219 @@ describe('plan: stops that ECS never acknowledged', () => {
     const old = aService({ desiredCount: 1, pendingStops: { [t1.taskId]: now - 60_000 } });
     const stopping = { ...t1, desiredStatus: 'STOPPED' };
     expect(plan({ service: old, tasks: [t0, stopping], now }).stopRetries).toEqual([]);
+  });
+});
+
+describe('plan: deployments replace tasks of older deployments within the bounds', () => {
+  /** Service `web` whose current deployment is 2; `tasks` of deployment 1 are outdated. */
+  const deployed = (o: { desired: number; min: number; max: number }) =>
+    aService({
+      desiredCount: o.desired,
+      minimumHealthyPercent: o.min,
+      maximumPercent: o.max,
+      generation: 2,
+      deployment: {
+        id: 2,
+        startedAt: '2025-01-01T00:00:00.000Z',
+        reason: 'taskDefinition changed',
+      },
+    });
+  const old = (slot: number, lastStatus: TaskStatus = 'RUNNING') =>
+    aTask({ name: `old-${slot}`, slot, deployment: 1, lastStatus });
+  const fresh = (slot: number, lastStatus: TaskStatus = 'RUNNING') =>
+    aTask({ name: `new-${slot}`, slot, deployment: 2, lastStatus });
+  const replaced = 'Steward: replaced by deployment 2 of service web (taskDefinition changed)';
+
+  it('surges first at 100/200: launches a replacement for every slot, stops nothing yet', () => {
+    const service = deployed({ desired: 2, min: 100, max: 200 });
+    const p = plan({ service, tasks: [old(0), old(1)], now });
+    expect(p.launches.map((e) => [e.slot, e.deployment])).toEqual([
+      [0, 2],
+      [1, 2],
+    ]);
+    expect(p.stops).toEqual([]);
+    expect(p.status.steady).toBe(false);
+    expect(p.status.deployment).toMatchObject({
+      id: 2,
+      rolloutState: 'IN_PROGRESS',
+      outdatedCount: 2,
+      pendingCount: 2,
+    });
+  });
+
+  it('keeps an old task while its replacement is pending, then stops it once the new one runs', () => {
+    const service = deployed({ desired: 2, min: 100, max: 200 });
+    const pending = plan({
+      service,
+      tasks: [old(0), old(1), fresh(0, 'PENDING'), fresh(1, 'PENDING')],
+      now,
+    });
+    expect(pending.launches).toEqual([]);
+    expect(pending.stops).toEqual([]);
+    const running = plan({ service, tasks: [old(0), old(1), fresh(0), fresh(1)], now });
+    expect(running.launches).toEqual([]);
+    expect(running.stops).toEqual([stopOf(old(1), replaced), stopOf(old(0), replaced)]);
+  });
+
+  it('stops first at 50/100 (no room to surge): never below the minimum healthy count', () => {
+    const service = deployed({ desired: 4, min: 50, max: 100 });
+    const p = plan({ service, tasks: [0, 1, 2, 3].map((s) => old(s)), now });
+    expect(p.launches).toEqual([]);
+    // 4 RUNNING, 2 must stay: the two highest slots go first.
+    expect(p.stops).toEqual([stopOf(old(3), replaced), stopOf(old(2), replaced)]);
+  });
+
+  it('launches into a slot freed by a stopped old task', () => {
+    const service = deployed({ desired: 2, min: 50, max: 100 });
+    const gone = { ...old(1), lastStatus: 'STOPPED' as const, desiredStatus: 'STOPPED' };
+    const p = plan({ service, tasks: [old(0), gone], now });
+    expect(p.launches.map((e) => [e.slot, e.deployment])).toEqual([[1, 2]]);
+    expect(p.stops).toEqual([]);
+  });
+
+  it('completes once only current tasks run at the desired count, and says so once', () => {
+    const service = deployed({ desired: 2, min: 100, max: 200 });
+    const p = plan({ service, tasks: [fresh(0), fresh(1)], now });
+    expect(p.status.deployment).toMatchObject({
+      id: 2,
+      rolloutState: 'COMPLETED',
+      runningCount: 2,
+    });
+    expect(p.status.steady).toBe(true);
+    expect(p.messages).toContain('(service web) (deployment 2) deployment completed.');
+    const again = plan({
+      service: { ...service, status: p.status },
+      tasks: [fresh(0), fresh(1)],
+      now,
+    });
+    expect(again.messages).toEqual([]);
+    expect(again.status.deployment?.rolloutState).toBe('COMPLETED');
+  });
+
+  it('never exceeds maximumPercent nor goes below minimumHealthyPercent while rolling (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.constantFrom([100, 200], [50, 100], [50, 150], [0, 100], [100, 125]),
+        fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+        (desired, [min, max], current) => {
+          const service = deployed({ desired, min: min as number, max: max as number });
+          const tasks = Array.from({ length: desired }, (_, slot) =>
+            current[slot] ? fresh(slot) : old(slot),
+          );
+          const p = plan({ service, tasks, now });
+          const live = tasks.length + p.launches.length;
+          expect(live).toBeLessThanOrEqual(Math.floor((desired * (max as number)) / 100));
+          const runningAfter = tasks.length - p.stops.length;
+          expect(runningAfter).toBeGreaterThanOrEqual(Math.ceil((desired * (min as number)) / 100));
+          // Progress: something happens unless every task is current, or the bounds leave no room
+          // at this count (then a Blocked condition says so).
+          const room =
+            Math.floor((desired * (max as number)) / 100) > desired ||
+            Math.ceil((desired * (min as number)) / 100) < desired;
+          if (current.slice(0, desired).some((c) => !c)) {
+            if (room) expect(p.launches.length + p.stops.length).toBeGreaterThan(0);
+            else expect(p.status.conditions.map((c) => c.type)).toContain('Blocked');
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('plan: maximum task lifetime, pause and Spot fallback', () => {
+  const HOUR = 3_600_000;
+
+  it('replaces a task that has run longer than maxTaskLifetime, the new one first', () => {
+    const service = aService({ desiredCount: 2, spec: { maxTaskLifetime: 3600 } });
+    const aged = aTask({
+      name: 'aged',
+      slot: 0,
+      startedAt: new Date(now - 2 * HOUR).toISOString(),
+    });
+    const young = aTask({
+      name: 'young',
+      slot: 1,
+      startedAt: new Date(now - 0.5 * HOUR).toISOString(),
+    });
+    const p = plan({ service, tasks: [aged, young], now });
+    expect(p.launches.map((e) => e.slot)).toEqual([0]);
+    expect(p.stops).toEqual([]);
+    // Once its replacement runs, the aged task is stopped with a reason that says why.
+    const replacement = aTask({ name: 'repl', slot: 0, startedAt: new Date(now).toISOString() });
+    const next = plan({ service, tasks: [aged, young, replacement], now });
+    expect(next.stops).toEqual([
+      stopOf(aged, 'Steward: task reached the maxTaskLifetime of service web (3600 s)'),
+    ]);
+  });
+
+  it('paused: every task is stopped, desiredCount is kept, and nothing is launched', () => {
+    const service = aService({ desiredCount: 3, spec: { paused: true } });
+    const tasks = tasksInSlots(3);
+    const p = plan({ service, tasks, now });
+    expect(p.launches).toEqual([]);
+    expect(p.stops.map((s) => s.reason)).toEqual(Array(3).fill('Steward: service web is paused'));
+    expect(p.status.desiredCount).toBe(0);
+    expect(service.spec.desiredCount).toBe(3);
+  });
+
+  const spot = {
+    capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+    spotFallback: { enabled: true, retrySpotAfterSeconds: 900 },
+  };
+  const noCapacity =
+    'Capacity is unavailable at this time. Please try again later or in a different availability zone';
+
+  it('launches on on-demand capacity after Spot refused a launch for capacity', () => {
+    const service = aService({
+      desiredCount: 1,
+      spec: spot,
+      launchFailures: [{ at: now - 60_000, reason: noCapacity, retryable: true, slot: 0 }],
+    });
+    const p = plan({ service, tasks: [], now });
+    expect(p.launches.map((e) => [e.slot, e.fallback])).toEqual([[0, true]]);
+  });
+
+  it('launches on on-demand capacity after a Spot interruption', () => {
+    const service = aService({ desiredCount: 1, spec: spot });
+    const interrupted = aTask({
+      name: 'spot',
+      slot: 0,
+      lastStatus: 'STOPPED',
+      desiredStatus: 'STOPPED',
+      stopCode: 'SpotInterruption',
+      stoppingAt: new Date(now - 30_000).toISOString(),
+    });
+    const p = plan({ service, tasks: [interrupted], now });
+    expect(p.launches.map((e) => [e.slot, e.fallback])).toEqual([[0, true]]);
+  });
+
+  it('goes back to Spot after retrySpotAfterSeconds: the fallback task is replaced by a Spot one', () => {
+    const service = aService({
+      desiredCount: 1,
+      spec: spot,
+      launchFailures: [{ at: now - 901_000, reason: noCapacity, retryable: true, slot: 0 }],
+    });
+    const standIn = aTask({ name: 'od', slot: 0, fallback: true });
+    const p = plan({ service, tasks: [standIn], now });
+    expect(p.launches.map((e) => [e.slot, e.fallback])).toEqual([[0, undefined]]);
+    const spotTask = aTask({ name: 'spot-back', slot: 0 });
+    const next = plan({ service, tasks: [standIn, spotTask], now });
+    expect(next.stops).toEqual([
+      stopOf(
+        standIn,
+        'Steward: replacing an on-demand fallback task of service web with Fargate Spot',
+      ),
+    ]);
+  });
+
+  it('without spotFallback, a capacity failure changes nothing about where tasks launch', () => {
+    const service = aService({
+      desiredCount: 1,
+      spec: { capacityProviderStrategy: spot.capacityProviderStrategy },
+      launchFailures: [{ at: now - 60_000, reason: noCapacity, retryable: true, slot: 0 }],
+    });
+    expect(plan({ service, tasks: [], now }).launches.map((e) => e.fallback)).toEqual([undefined]);
   });
 });

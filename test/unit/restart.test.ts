@@ -341,6 +341,8 @@ describe('plan() under the restart policy', () => {
     const p = plan({ service: svc, tasks: [task], now: NOW });
     expect(p.messages).toEqual([
       `(service web) has started 1 tasks: (task ${task.taskId}).`,
+      // As ECS says for a new service: its first deployment completes as it becomes steady.
+      '(service web) (deployment 1) deployment completed.',
       '(service web) has reached a steady state.',
     ]);
     expect(p.status.conditions).toEqual([{ type: 'Steady', message: '1 of 1 tasks running.' }]);

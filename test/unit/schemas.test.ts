@@ -125,8 +125,8 @@ describe('createServiceSchema', () => {
     ],
     [
       'an unknown top-level field',
-      { tags: [{ key: 'a', value: 'b' }] },
-      'tags',
+      { serviceRegistries: [{ registryArn: 'arn:aws:servicediscovery:x' }] },
+      'serviceRegistries',
       /^is not a known field$/,
     ],
     [
@@ -150,17 +150,18 @@ describe('createServiceSchema', () => {
     expect(errors[0]?.message).toMatch(message);
   });
 
-  it('lists every bad field at once, in body order, and names them in the message', () => {
+  it('lists every bad field at once, in field order, and names them in the message', () => {
     let thrown: unknown;
     try {
       create({
         serviceName: 'a b',
         taskDefinition: 'web:0',
         desiredCount: 1.5,
+        capacityProviderStrategy: [],
         networkConfiguration: { awsvpcConfiguration: { subnets: [] } },
         deploymentConfiguration: { maximumPercent: 50 },
-        tags: [],
-        capacityProviderStrategy: [],
+        tags: [{ key: 'aws:owner' }],
+        schedulingStrategy: 'DAEMON',
       });
     } catch (error) {
       thrown = error;
@@ -171,10 +172,11 @@ describe('createServiceSchema', () => {
       'serviceName',
       'taskDefinition',
       'desiredCount',
+      'capacityProviderStrategy',
       'networkConfiguration.awsvpcConfiguration.subnets',
       'deploymentConfiguration.maximumPercent',
-      'tags',
-      'capacityProviderStrategy',
+      'tags[0].key',
+      'schedulingStrategy',
     ];
     expect(error.errors.map((e) => e.path)).toEqual(paths);
     expect(error.message).toBe(`Invalid service: ${paths.join(', ')}`);
@@ -288,8 +290,8 @@ describe('updateServiceSchema', () => {
   });
 
   it('an unknown field alone is reported at its path, and only there', () => {
-    expect(errorsOf(() => update({ taskDefinition: 'web:4' }))).toEqual([
-      { path: 'taskDefinition', message: 'is not a known field' },
+    expect(errorsOf(() => update({ serviceName: 'other' }))).toEqual([
+      { path: 'serviceName', message: 'is not a known field' },
     ]);
   });
 });

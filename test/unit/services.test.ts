@@ -6,16 +6,19 @@ import { describe, expect, it } from '@jest/globals';
 import { createService, updateService } from '../../shared/app/services';
 import { ValidationError } from '../../shared/core/errors';
 import type { ServiceStore } from '../../shared/ports/service-store';
+import type { TaskDefinitions } from '../../shared/ports/task-definitions';
 
-/** A store whose every method records that it was called; the cases here must never reach it. */
-function untouchedStore(calls: string[]): ServiceStore {
-  return new Proxy({} as ServiceStore, {
+/** A port whose every method records that it was called; the cases here must never reach it. */
+function untouched<T extends object>(port: string, calls: string[]): T {
+  return new Proxy({} as T, {
     get: (_t, name) => async () => {
-      calls.push(String(name));
-      throw new Error(`store.${String(name)} must not be called`);
+      calls.push(`${port}.${String(name)}`);
+      throw new Error(`${port}.${String(name)} must not be called`);
     },
   });
 }
+
+const untouchedStore = (calls: string[]) => untouched<ServiceStore>('store', calls);
 
 function deps() {
   const calls: string[] = [];
@@ -25,6 +28,8 @@ function deps() {
     queued,
     deps: {
       store: untouchedStore(calls),
+      taskDefinitions: untouched<TaskDefinitions>('taskDefinitions', calls),
+      access: {},
       queue: { enqueue: async (name: string) => void queued.push(name) },
       clock: () => Date.UTC(2025, 0, 1),
     },

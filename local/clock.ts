@@ -1,0 +1,43 @@
+/**
+ * The local stack's clock: real time plus an offset that tests and users move forward through the
+ * control API (`/_steward/clock`), so a scheduled action due at 09:00 in Europe/Berlin can be reached
+ * without waiting. The emulator, the local CloudWatch and the handlers (through wiring's
+ * LOCAL_CLOCK hook) all read it, so tasks, metrics and decisions share one "now".
+ * Timers (lifecycle steps, the schedule) keep running in real time; only "now" moves.
+ */
+import { LOCAL_CLOCK } from '../shared/wiring';
+
+export type StackClock = {
+  now(): number;
+  /** Moves to `ms` (epoch); never backwards: time that went back would undo cooldowns and fires. */
+  set(ms: number): void;
+  advance(ms: number): void;
+};
+
+export function makeStackClock(startAt?: number): StackClock {
+  let offset = startAt === undefined ? 0 : startAt - Date.now();
+  const now = () => Date.now() + offset;
+  const clock: StackClock = {
+    now,
+    set(ms) {
+      if (!Number.isFinite(ms)) throw new RangeError('the clock needs a time');
+      const current = now();
+      if (ms < current) {
+        throw new RangeError(
+          `the clock only moves forward (it is ${new Date(current).toISOString()})`,
+        );
+      }
+      offset += ms - current;
+    },
+    advance(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new RangeError('the clock only moves forward');
+      offset += ms;
+    },
+  };
+  return clock;
+}
+
+/** Makes the handlers of this process read `clock` (wiring's LOCAL_CLOCK hook). */
+export function installClock(clock: StackClock): void {
+  (globalThis as Record<symbol, unknown>)[LOCAL_CLOCK] = clock.now;
+}

@@ -1,0 +1,66 @@
+/**
+ * Who may launch what: optional allow-lists of clusters and of IAM role ARNs (configuration). A
+ * service on a cluster outside the list, or a task definition naming a task or execution role outside
+ * the list, is refused with 403, so API callers cannot run tasks with roles they should not hold.
+ * The same lists scope the controller's IAM policy (ecs:RunTask on those clusters, iam:PassRole on
+ * those roles) in serverless.yml, so the check holds in AWS even for a request that got past this code.
+ */
+import { ForbiddenError } from './errors';
+
+/** An absent list allows everything; an empty list allows nothing. */
+export type AccessPolicy = {
+  /** Cluster names (an ARN in a spec is compared by its name). */
+  clusters?: readonly string[];
+  /** Role ARNs; `*` in an entry matches any run of characters, as in IAM resource ARNs. */
+  roleArns?: readonly string[];
+};
+
+/** The cluster's name, from a name or an ARN. */
+export function clusterNameOf(cluster: string): string {
+  const slash = cluster.lastIndexOf('/');
+  return cluster.startsWith('arn:') && slash >= 0 ? cluster.slice(slash + 1) : cluster;
+}
+
+export function checkCluster(policy: AccessPolicy, cluster: string): void {
+  if (policy.clusters === undefined) return;
+  const name = clusterNameOf(cluster);
+  if (!policy.clusters.includes(name)) {
+    throw new ForbiddenError(
+      `Cluster ${name} is not in Steward's allowed clusters (${policy.clusters.join(', ') || 'none'})`,
+    );
+  }
+}
+
+/** Refuses a task definition whose task or execution role is not allowed. */
+export function checkRoles(
+  policy: AccessPolicy,
+  roles: { taskRoleArn?: string | undefined; executionRoleArn?: string | undefined },
+): void {
+  if (policy.roleArns === undefined) return;
+  const patterns = policy.roleArns.map(globToRegExp);
+  const named = { taskRoleArn: roles.taskRoleArn, executionRoleArn: roles.executionRoleArn };
+  for (const [field, arn] of Object.entries(named)) {
+    if (arn === undefined) continue;
+    // A bare role name (ECS takes one for the task role) is checked as what it must become: an ARN
+    // of this account, which the list can only match if it says so; so it is refused here.
+    if (!patterns.some((p) => p.test(arn))) {
+      throw new ForbiddenError(
+        `${field} ${arn} is not in Steward's allowed IAM roles${arn.startsWith('arn:') ? '' : ' (give the role as a full ARN)'}`,
+      );
+    }
+  }
+}
+
+const globToRegExp = (glob: string): RegExp =>
+  new RegExp(`^${glob.split('*').map(escapeRegExp).join('.*')}$`);
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Parses a comma-separated list from configuration; unset or `*` means "no list" (allow all). */
+export function listSetting(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '*') return undefined;
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
