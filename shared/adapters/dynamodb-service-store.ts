@@ -22,7 +22,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mapLimit } from '../core/concurrency';
 import { ValidationError } from '../core/errors';
-import type { Expectation, ServiceRecord, ServiceSpec, TaskRecord } from '../core/model';
+import type {
+  Deployment,
+  Expectation,
+  ServiceRecord,
+  ServiceSpec,
+  TaskRecord,
+} from '../core/model';
 import type { LaunchFailure } from '../core/restart';
 import type { ScalingState } from '../core/scaling';
 import type {
@@ -235,8 +241,13 @@ export function makeDynamoDbServiceStore(options: {
       }
       // A deployment's id is the generation this write creates, computed in the same write.
       if (deployment !== undefined) {
-        values[':deployment'] = deployment;
-        sets.push('deploymentId = generation + :one', 'deployment = :deployment');
+        const { id, ...about } = deployment;
+        values[':deployment'] = about;
+        if (id !== undefined) values[':deploymentId'] = id;
+        sets.push(
+          id === undefined ? 'deploymentId = generation + :one' : 'deploymentId = :deploymentId',
+          'deployment = :deployment',
+        );
       }
       return updateSpecItem({
         serviceName,
@@ -682,7 +693,7 @@ function deploymentAttributes(record: ServiceRecord): Record<string, unknown> {
 
 function toServiceRecord(item: Record<string, unknown>): ServiceRecord {
   const status = item.status as ServiceRecord['status'];
-  const about = (item.deployment ?? {}) as { startedAt?: string; reason?: string };
+  const about = (item.deployment ?? {}) as Partial<Omit<Deployment, 'id'>>;
   return {
     spec: item.spec as ServiceSpec,
     generation: Number(item.generation),
@@ -692,6 +703,7 @@ function toServiceRecord(item: Record<string, unknown>): ServiceRecord {
       id: Number(item.deploymentId ?? 0),
       startedAt: about.startedAt ?? String(item.createdAt),
       reason: about.reason ?? 'service created',
+      ...(about.previous ? { previous: about.previous } : {}),
     },
     stateVersion: Number(item.stateVersion),
     deleting: item.deleting === true,

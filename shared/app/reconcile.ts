@@ -8,8 +8,13 @@
  * so the task's own events (or resync) tie it to its expectation. A replacement costs one claim.
  */
 import { mapLimit } from '../core/concurrency';
-import type { Expectation, ServiceRecord } from '../core/model';
-import { startedByFor } from '../core/model';
+import {
+  type Expectation,
+  LAUNCH_FIELDS,
+  type ServiceRecord,
+  type ServiceSpec,
+  startedByFor,
+} from '../core/model';
 import { needsClaim, needsSettle, type Plan, plan } from '../core/plan';
 import { LAUNCH_FAILURES_KEPT, type LaunchFailure } from '../core/restart';
 import type { EcsCluster, LaunchResult } from '../ports/ecs-cluster';
@@ -53,6 +58,13 @@ export async function reconcile(
     const now = deps.clock();
     const p = plan({ service, tasks: state.tasks, now });
     let version = service.stateVersion;
+
+    // The circuit breaker tripped with rollback on: the spec goes back to the last completed
+    // deployment, whose tasks are current again (a spec write like any other, then plan anew).
+    if (p.rollback) {
+      await rollBack(deps, service, p);
+      continue;
+    }
 
     if (p.remove) {
       const removed = await deps.store.removeService({ serviceName, expectedVersion: version });
@@ -170,6 +182,42 @@ async function act(options: {
     stopped: stops.length,
     failedLaunches: failed.map((f) => f.reason),
   };
+}
+
+async function rollBack(deps: ReconcileDeps, service: ServiceRecord, p: Plan): Promise<void> {
+  const to = p.rollback;
+  if (!to) return;
+  const { spec } = service;
+  // The breaker's own words ("Deployment 2 failed: 3 tasks failed to start …").
+  const why = p.status.conditions.find((c) =>
+    c.message.startsWith(`Deployment ${service.deployment.id} failed`),
+  );
+  const failed = service.deployment.id;
+  const replace = { ...withoutLaunchFields(spec), ...to.launch } as ServiceSpec;
+  const now = new Date(deps.clock()).toISOString();
+  const written = await deps.store.updateSpec({
+    serviceName: spec.serviceName,
+    replace,
+    // No `previous`: a rollback that fails too is not rolled back again.
+    deployment: {
+      id: to.id,
+      startedAt: now,
+      reason: `rolled back after deployment ${failed} failed`,
+    },
+    now,
+    expectedGeneration: service.generation,
+  });
+  if (written.ok) {
+    await appendEvents(deps, spec.serviceName, [
+      `(service ${spec.serviceName}) ${why ? `${why.message} ` : ''}Rolling back to deployment ${to.id}.`,
+    ]);
+  }
+}
+
+function withoutLaunchFields(spec: ServiceSpec): Partial<ServiceSpec> {
+  const out: Record<string, unknown> = { ...spec };
+  for (const f of LAUNCH_FIELDS) delete out[f];
+  return out as Partial<ServiceSpec>;
 }
 
 function appendEvents(deps: ReconcileDeps, serviceName: string, messages: string[]): Promise<void> {

@@ -17,6 +17,7 @@ import {
   changedLaunchFields,
   type Deployment,
   type DeploymentStatus,
+  launchFieldsOf,
   type ServiceRecord,
   type ServiceSpec,
   type TaskRecord,
@@ -297,8 +298,17 @@ async function writeSpec(
     const reason =
       write.deploymentReason ?? (changed.length > 0 ? `${changed.join(', ')} changed` : undefined);
     const now = new Date(deps.clock()).toISOString();
+    // What a circuit breaker would roll back to: this deployment if it completed, else what it had.
+    const completed =
+      current.status.deployment?.id === current.deployment.id &&
+      current.status.deployment.rolloutState === 'COMPLETED';
+    const previous = completed
+      ? { id: current.deployment.id, launch: launchFieldsOf(current.spec) }
+      : current.deployment.previous;
     const deployment: Omit<Deployment, 'id'> | undefined =
-      reason === undefined ? undefined : { startedAt: now, reason };
+      reason === undefined
+        ? undefined
+        : { startedAt: now, reason, ...(previous ? { previous } : {}) };
     const written = await deps.store.updateSpec({
       serviceName,
       ...(write.replace ? { replace: write.replace } : { change: write.change ?? {} }),

@@ -116,7 +116,18 @@ export type Deployment = {
   startedAt: string;
   /** Why it started ("service created", "taskDefinition changed", "redeploy requested"). */
   reason: string;
+  /** The last completed deployment before it: what the circuit breaker rolls back to. */
+  previous?: { id: number; launch: Partial<ServiceSpec> };
 };
+
+/** The launch fields of a spec (those absent are absent). */
+export function launchFieldsOf(spec: ServiceSpec): Partial<ServiceSpec> {
+  const out: Partial<ServiceSpec> = {};
+  for (const f of LAUNCH_FIELDS) {
+    if (spec[f] !== undefined) (out as Record<string, unknown>)[f] = spec[f];
+  }
+  return out;
+}
 
 /** A launch Steward has decided on and written down before calling RunTask (DESIGN.md, Claim). */
 export type Expectation = {
@@ -160,7 +171,7 @@ export type Condition = {
 /** How far the current deployment has come, as DescribeServices' deployments show it. */
 export type DeploymentStatus = {
   id: number;
-  rolloutState: 'IN_PROGRESS' | 'COMPLETED';
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
   reason: string;
   startedAt: string;
   /** Live tasks of this deployment, RUNNING and not yet. */
@@ -168,6 +179,8 @@ export type DeploymentStatus = {
   pendingCount: number;
   /** Live tasks of older deployments still to be replaced. */
   outdatedCount: number;
+  /** Tasks of this deployment that failed to start, as the circuit breaker counts them. */
+  failedTasks?: number;
 };
 
 export type ServiceStatus = {

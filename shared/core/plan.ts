@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import {
   type Condition,
   ConditionType,
+  type Deployment,
   type DeploymentStatus,
   type Expectation,
   isLive,
@@ -64,6 +65,8 @@ export type Plan = {
   status: ServiceStatus;
   /** The service is draining for deletion and nothing of it is left: remove it. */
   remove: boolean;
+  /** The circuit breaker tripped with rollback on: go back to this deployment's launch fields. */
+  rollback?: NonNullable<Deployment['previous']>;
 };
 
 /** The RunTask clientToken of a launch: deterministic, at most 64 characters, unique per claim. */
@@ -99,7 +102,7 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
   // A task to replace: launched for an older deployment, past the maximum lifetime, or an
   // on-demand stand-in for Spot now that Spot may have capacity again.
   const replacementReason = (t: TaskRecord): string | undefined =>
-    (t.deployment ?? 0) < deploymentId
+    (t.deployment ?? 0) !== deploymentId
       ? 'deployment'
       : lifetimeExceeded(spec, t, now)
         ? 'lifetime'
@@ -189,8 +192,9 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
   for (let slot = 0; slot < desired; slot++) if (!occupied.has(slot)) free.push(slot);
   // Empty slots first, then replacements (a deployment never delays filling a hole).
   const targets = [...free, ...replaceable];
+  const breaker = circuitBreakerOf({ service, tasks, desired, now });
   const room =
-    decision.kind === 'go'
+    decision.kind === 'go' && !breaker.tripped
       ? Math.max(
           0,
           Math.min(maxLive - liveCount, MAX_OUTSTANDING_LAUNCHES - outstanding.length, budget),
@@ -285,6 +289,8 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
       ? `Deployment ${deploymentId} cannot replace tasks: with desiredCount ${desired}, minimumHealthyPercent ${minimumHealthyPercent} and maximumPercent ${maximumPercent} no task may be added or stopped. Raise maximumPercent or lower minimumHealthyPercent.`
       : undefined;
   const conditions = conditionsOf({
+    breaker,
+    deploymentId,
     decision,
     steady,
     runningCount,
@@ -305,7 +311,14 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     .filter((t) => forgetNow.some((f) => !f.expired && f.token === t.launchToken))
     .map((t) => t.taskId)
     .sort();
-  const deployment = deploymentStatusOf({ service, live, outstanding, launches, desired });
+  const deployment = deploymentStatusOf({
+    service,
+    live,
+    outstanding,
+    launches,
+    desired,
+    breaker,
+  });
   const messages = messagesOf({
     name: spec.serviceName,
     previous: service.status,
@@ -342,6 +355,56 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
       deployment,
     },
     remove: service.deleting && live.length === 0 && outstanding.length === 0,
+    ...(breaker.tripped &&
+    spec.deploymentConfiguration.deploymentCircuitBreaker?.rollback === true &&
+    service.deployment.previous !== undefined &&
+    !service.deleting
+      ? { rollback: service.deployment.previous }
+      : {}),
+  };
+}
+
+/** The circuit breaker's view of the current deployment (ECS-FACTS, deployment circuit breaker). */
+export type Breaker = { tripped: boolean; failedTasks: number; threshold: number; reason?: string };
+
+/**
+ * ECS's deployment circuit breaker: tasks of the current deployment that fail to start (stopped
+ * without ever running, or refused by RunTask) are counted until one of them runs; at
+ * clamp(ceil(desired / 2), 3, 200) the deployment has FAILED: no more launches for it, and with
+ * `rollback` the spec goes back to the last completed deployment. A failed deployment stays failed
+ * until the next one starts.
+ */
+export function circuitBreakerOf(o: {
+  service: ServiceRecord;
+  tasks: TaskRecord[];
+  desired: number;
+  now: number;
+}): Breaker {
+  const { service } = o;
+  const id = service.deployment.id;
+  const threshold = Math.min(200, Math.max(3, Math.ceil(o.desired / 2)));
+  const previous = service.status.deployment;
+  const earlier = previous?.id === id && previous.rolloutState === 'FAILED';
+  if (service.spec.deploymentConfiguration.deploymentCircuitBreaker?.enable !== true) {
+    return { tripped: false, failedTasks: 0, threshold };
+  }
+  if (earlier) return { tripped: true, failedTasks: previous.failedTasks ?? threshold, threshold };
+  const mine = o.tasks.filter((t) => (t.deployment ?? 0) === id);
+  // One task of the deployment reached RUNNING: the deployment works; the breaker stands down.
+  if (mine.some((t) => t.startedAt !== undefined))
+    return { tripped: false, failedTasks: 0, threshold };
+  const since = Date.parse(service.deployment.startedAt);
+  const failedToStart = mine.filter((t) => t.lastStatus === TaskStatus.STOPPED);
+  const refused = service.launchFailures.filter((f) => !(f.at < since));
+  const failedTasks = failedToStart.length + refused.length;
+  const last = [...failedToStart.map((t) => t.stoppedReason), ...refused.map((f) => f.reason)].find(
+    (r) => r !== undefined,
+  );
+  return {
+    tripped: failedTasks >= threshold,
+    failedTasks,
+    threshold,
+    ...(last !== undefined ? { reason: last } : {}),
   };
 }
 
@@ -355,9 +418,10 @@ function deploymentStatusOf(o: {
   outstanding: Expectation[];
   launches: Expectation[];
   desired: number;
+  breaker: Breaker;
 }): DeploymentStatus {
   const { id, reason, startedAt } = o.service.deployment;
-  const current = o.live.filter((t) => (t.deployment ?? 0) >= id);
+  const current = o.live.filter((t) => (t.deployment ?? 0) === id);
   const runningCount = current.filter((t) => t.lastStatus === TaskStatus.RUNNING).length;
   const pendingCount =
     current.filter((t) => PENDING_STATES.has(t.lastStatus)).length +
@@ -370,12 +434,13 @@ function deploymentStatusOf(o: {
     (outdatedCount === 0 && pendingCount === 0 && runningCount >= o.desired);
   return {
     id,
-    rolloutState: done ? 'COMPLETED' : 'IN_PROGRESS',
+    rolloutState: o.breaker.tripped ? 'FAILED' : done ? 'COMPLETED' : 'IN_PROGRESS',
     reason,
     startedAt,
     runningCount,
     pendingCount,
     outdatedCount,
+    ...(o.breaker.failedTasks > 0 ? { failedTasks: o.breaker.failedTasks } : {}),
   };
 }
 
@@ -412,6 +477,8 @@ export function spotFallbackUntil(o: {
 }
 
 function conditionsOf(o: {
+  breaker: Breaker;
+  deploymentId: number;
   decision: RestartDecision;
   steady: boolean;
   runningCount: number;
@@ -422,6 +489,13 @@ function conditionsOf(o: {
 }): Condition[] {
   const out: Condition[] = [];
   if (o.blocked !== undefined) out.push({ type: ConditionType.Blocked, message: o.blocked });
+  if (o.breaker.tripped) {
+    out.push({
+      type: ConditionType.Failed,
+      message: `Deployment ${o.deploymentId} failed: ${o.breaker.failedTasks} tasks failed to start (circuit breaker threshold ${o.breaker.threshold})${o.breaker.reason ? `; last: ${o.breaker.reason}` : ''}.`,
+      failures: o.breaker.failedTasks,
+    });
+  }
   const { decision } = o;
   if (decision.kind === 'give-up') {
     out.push({

@@ -228,7 +228,7 @@ export const conditionSchema = documented(
 export const deploymentStatusSchema = documented(
   z.object({
     id: count('The deployment: the generation at which the launch fields last changed.'),
-    rolloutState: z.enum(['IN_PROGRESS', 'COMPLETED']),
+    rolloutState: z.enum(['IN_PROGRESS', 'COMPLETED', 'FAILED']),
     reason: documented(z.string(), {
       description: 'Why it started ("service created", "taskDefinition changed", …).',
     }),
@@ -236,6 +236,9 @@ export const deploymentStatusSchema = documented(
     runningCount: count('Live tasks of this deployment that are RUNNING.'),
     pendingCount: count('Live tasks of this deployment not yet RUNNING.'),
     outdatedCount: count('Live tasks of older deployments still to be replaced.'),
+    failedTasks: count(
+      'Tasks of this deployment that failed to start, as the circuit breaker counts them.',
+    ).optional(),
   }),
   {
     id: 'DeploymentStatus',

@@ -59,7 +59,8 @@ export type ServiceStore = {
     serviceName: string;
     change?: Partial<ServiceSpec>;
     replace?: ServiceSpec;
-    deployment?: Omit<Deployment, 'id'>;
+    /** A rollback names the deployment it returns to (`id`); otherwise the id is the new generation. */
+    deployment?: Omit<Deployment, 'id'> & { id?: number };
     now: string;
     /** Optimistic concurrency (If-Match): write only at this generation, else `precondition-failed`. */
     expectedGeneration?: number;

@@ -277,6 +277,61 @@ describe('services', () => {
     expect(messages).toContain('(service roll) resumed at desiredCount 3.');
   });
 
+  it('the circuit breaker fails a deployment whose tasks cannot start and rolls back', async () => {
+    await api('POST', '/task-definitions', { body: fargateDefinition('breaker') });
+    const broken = fargateDefinition('breaker');
+    broken.containerDefinitions = (broken.containerDefinitions as JsonObject[]).map((c) => ({
+      ...c,
+      dockerLabels: {
+        'steward.emulator/fail-to-start': 'CannotPullContainerError: pull access denied',
+      },
+    }));
+    await api('POST', '/task-definitions', { body: broken });
+    const created = await api('POST', '/services', {
+      body: {
+        ...fargateService('breaker', 'breaker:1', 2),
+        deploymentConfiguration: {
+          minimumHealthyPercent: 100,
+          maximumPercent: 200,
+          deploymentCircuitBreaker: { enable: true, rollback: true },
+        },
+        restartPolicy: { baseDelaySeconds: 1, factor: 1, jitter: 0 },
+      },
+    });
+    expect(created.status).toBe(201);
+    const healthy = await settled('breaker', 2, 1);
+
+    const updated = await api('PATCH', '/services/breaker', {
+      body: { taskDefinition: 'breaker:2' },
+    });
+    expect(updated.body.deployment).toMatchObject({ id: 2 });
+    const rolledBack = await waitFor({
+      what: 'the failed deployment to be rolled back',
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      probe: async () => {
+        // The schedule's part: relaunch once the restart policy's backoff has passed.
+        await stack.tick();
+        const got = await api('GET', '/services/breaker');
+        return got.body.taskDefinition === 'breaker:1' ? got.body : undefined;
+      },
+    });
+    expect(rolledBack.deployment).toMatchObject({
+      id: 1,
+      reason: 'rolled back after deployment 2 failed',
+    });
+    // The old tasks never stopped: minimumHealthyPercent 100 kept them until a replacement ran.
+    const after = await settled('breaker', 2, 1);
+    expect(new Set(after.map((t) => t.taskId))).toEqual(new Set(healthy.map((t) => t.taskId)));
+    const messages = await messagesOf('breaker');
+    // Launches go two at a time (the surge), so the count that trips the breaker is 3 or 4.
+    expect(messages).toContainEqual(
+      expect.stringMatching(
+        /^\(service breaker\) Deployment 2 failed: [34] tasks failed to start \(circuit breaker threshold 3\); last: CannotPullContainerError: pull access denied\. Rolling back to deployment 1\.$/,
+      ),
+    );
+  }, 30_000);
+
   it('lists tasks a page at a time and refuses a bad page size or token', async () => {
     const first = await api('GET', '/services/roll/tasks?maxResults=1');
     expect(first.status).toBe(200);

@@ -1021,6 +1021,7 @@ const deployment: Complete<DeploymentStatus> = {
   runningCount: 1,
   pendingCount: 1,
   outdatedCount: 2,
+  failedTasks: 1,
 };
 
 const policyReport: Complete<PolicyReport> = {

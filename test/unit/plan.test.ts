@@ -1014,3 +1014,111 @@ describe('plan: maximum task lifetime, pause and Spot fallback', () => {
     expect(plan({ service, tasks: [], now }).launches.map((e) => e.fallback)).toEqual([undefined]);
   });
 });
+
+describe('plan: the deployment circuit breaker', () => {
+  const failing = (n: number, deployment = 2) =>
+    Array.from({ length: n }, (_, i) =>
+      aTask({
+        name: `fail-${deployment}-${i}`,
+        slot: i % 2,
+        deployment,
+        lastStatus: 'STOPPED',
+        desiredStatus: 'STOPPED',
+        stopCode: 'TaskFailedToStart',
+        stoppedReason: 'CannotPullContainerError: pull access denied',
+      }),
+    );
+  const running = (slot: number) => aTask({ name: `old-${slot}`, slot, deployment: 1 });
+  const service = (breaker: { enable: boolean; rollback: boolean } | undefined) =>
+    aService({
+      desiredCount: 2,
+      generation: 2,
+      deployment: {
+        id: 2,
+        startedAt: '2024-12-31T23:00:00.000Z',
+        reason: 'taskDefinition changed',
+        previous: { id: 1, launch: { taskDefinition: 'web:3' } },
+      },
+      spec: {
+        taskDefinition: 'web:4',
+        deploymentConfiguration: {
+          minimumHealthyPercent: 100,
+          maximumPercent: 200,
+          ...(breaker ? { deploymentCircuitBreaker: breaker } : {}),
+        },
+      },
+    });
+
+  it('trips at clamp(ceil(desired / 2), 3, 200) failed starts: FAILED, no more launches', () => {
+    const below = plan({
+      service: service({ enable: true, rollback: false }),
+      tasks: [running(0), running(1), ...failing(2)],
+      now,
+    });
+    expect(below.status.deployment?.rolloutState).toBe('IN_PROGRESS');
+    expect(below.launches.length).toBeGreaterThan(0);
+
+    const at = plan({
+      service: service({ enable: true, rollback: false }),
+      tasks: [running(0), running(1), ...failing(3)],
+      now,
+    });
+    expect(at.status.deployment).toMatchObject({ rolloutState: 'FAILED', failedTasks: 3 });
+    expect(at.launches).toEqual([]);
+    expect(at.rollback).toBeUndefined();
+    expect(at.messages).toContain(
+      '(service web) Deployment 2 failed: 3 tasks failed to start (circuit breaker threshold 3); last: CannotPullContainerError: pull access denied.',
+    );
+    // The old tasks keep running: nothing is stopped for a deployment that failed.
+    expect(at.stops).toEqual([]);
+  });
+
+  it('asks for a rollback to the last completed deployment when rollback is on', () => {
+    const p = plan({
+      service: service({ enable: true, rollback: true }),
+      tasks: [running(0), running(1), ...failing(3)],
+      now,
+    });
+    expect(p.rollback).toEqual({ id: 1, launch: { taskDefinition: 'web:3' } });
+  });
+
+  it('stands down once a task of the deployment has run, and never trips when disabled', () => {
+    const ran = aTask({
+      name: 'ran',
+      slot: 0,
+      deployment: 2,
+      startedAt: '2025-01-01T00:00:00.000Z',
+    });
+    const p = plan({
+      service: service({ enable: true, rollback: true }),
+      tasks: [running(1), ran, ...failing(5)],
+      now,
+    });
+    expect(p.status.deployment?.rolloutState).not.toBe('FAILED');
+    const off = plan({ service: service(undefined), tasks: [running(0), ...failing(9)], now });
+    expect(off.status.deployment?.rolloutState).toBe('IN_PROGRESS');
+  });
+
+  it('counts launches RunTask refused since the deployment started, and stays FAILED', () => {
+    const refused = {
+      ...service({ enable: true, rollback: false }),
+      launchFailures: [
+        { at: now - 7_200_000, reason: 'before the deployment', retryable: false },
+        ...[1, 2, 3].map((i) => ({
+          at: now - i * 1000,
+          reason: 'InvalidParameterException: no',
+          retryable: false,
+        })),
+      ],
+    };
+    const p = plan({ service: refused, tasks: [running(0), running(1)], now });
+    expect(p.status.deployment).toMatchObject({ rolloutState: 'FAILED', failedTasks: 3 });
+    const later = plan({
+      service: { ...refused, launchFailures: [], status: p.status },
+      tasks: [running(0), running(1)],
+      now,
+    });
+    expect(later.status.deployment?.rolloutState).toBe('FAILED');
+    expect(later.launches).toEqual([]);
+  });
+});
