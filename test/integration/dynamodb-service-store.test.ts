@@ -633,6 +633,108 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
     });
   });
 
+  describe('scaling, rollback and the task listing', () => {
+    const scaling = { lastEvaluatedAt: 1, policies: [{ policyName: 'cpu', lastValue: 83.1 }] };
+
+    it('applies a scaling decision at the generation it was made on, without touching updatedAt', async () => {
+      const { name, spec } = await created();
+      expect(
+        await store.applyScaling({
+          serviceName: name,
+          expectedGeneration: 1,
+          desiredCount: 5,
+          minCapacity: 2,
+          maxCapacity: 9,
+          scaling,
+        }),
+      ).toEqual({ ok: true });
+      const after = await store.getService(name, { consistent: true });
+      expect(after).toMatchObject({
+        spec: { ...spec, desiredCount: 5, minCapacity: 2, maxCapacity: 9 },
+        generation: 2,
+        stateVersion: 1,
+        scaling,
+        // Scaling is not a user's change: the restart policy's streak is not reset by it.
+        updatedAt: T0,
+      });
+      // A decision made on generation 1 after someone else's write loses and changes nothing.
+      expect(
+        await store.applyScaling({
+          serviceName: name,
+          expectedGeneration: 1,
+          desiredCount: 1,
+          minCapacity: 1,
+          maxCapacity: 1,
+          scaling: { policies: [] },
+        }),
+      ).toEqual({ ok: false, reason: 'precondition-failed' });
+      expect((await store.getService(name, { consistent: true }))?.spec.desiredCount).toBe(5);
+    });
+
+    it("saves the policies' state alone, with no new generation", async () => {
+      const { name } = await created();
+      expect(await store.saveScalingState({ serviceName: name, scaling })).toEqual({ ok: true });
+      const after = await store.getService(name, { consistent: true });
+      expect(after).toMatchObject({ generation: 1, stateVersion: 0, scaling });
+      expect(await store.saveScalingState({ serviceName: uniqueName(), scaling })).toEqual({
+        ok: false,
+        reason: 'not-found',
+      });
+    });
+
+    it('a rollback names the deployment it returns to and keeps its record of the one before', async () => {
+      const { name, spec } = await created();
+      const previous = { id: 1, launch: { taskDefinition: spec.taskDefinition } };
+      await store.updateSpec({
+        serviceName: name,
+        change: { taskDefinition: 'web:9' },
+        deployment: { startedAt: T1, reason: 'taskDefinition changed', previous },
+        now: T1,
+      });
+      expect((await store.getService(name, { consistent: true }))?.deployment).toEqual({
+        id: 2,
+        startedAt: T1,
+        reason: 'taskDefinition changed',
+        previous,
+      });
+      await store.updateSpec({
+        serviceName: name,
+        replace: spec,
+        deployment: { id: 1, startedAt: T2, reason: 'rolled back after deployment 2 failed' },
+        now: T2,
+        expectedGeneration: 2,
+      });
+      const after = await store.getService(name, { consistent: true });
+      expect(after?.deployment).toEqual({
+        id: 1,
+        startedAt: T2,
+        reason: 'rolled back after deployment 2 failed',
+      });
+      expect(after?.generation).toBe(3);
+    });
+
+    it('lists task records a page at a time and refuses a token from another service', async () => {
+      const { name } = await created();
+      const ids = [newTaskId(), newTaskId(), newTaskId()].sort();
+      for (const id of ids) {
+        await store.recordObservation({ serviceName: name, task: taskFor(id, 1, 'RUNNING') });
+      }
+      const first = await store.listTasks({ serviceName: name, limit: 2 });
+      expect(first.items.map((t) => t.taskId)).toEqual(ids.slice(0, 2));
+      expect(first.nextToken).toEqual(expect.any(String));
+      const second = await store.listTasks({
+        serviceName: name,
+        limit: 2,
+        nextToken: first.nextToken as string,
+      });
+      expect(second.items.map((t) => t.taskId)).toEqual(ids.slice(2));
+      const other = await created();
+      await expect(
+        store.listTasks({ serviceName: other.name, nextToken: first.nextToken as string }),
+      ).rejects.toThrow('Invalid nextToken');
+    });
+  });
+
   describe('recordObservation', () => {
     it('keeps the newest ECS version: newer writes, duplicates and stale events do not', async () => {
       const { name } = await created();
