@@ -63,8 +63,8 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
 }
 
 function accessPolicyOf(env: NodeJS.ProcessEnv): AccessPolicy {
-  const clusters = listSetting(env.STEWARD_ALLOWED_CLUSTERS);
-  const roleArns = listSetting(env.STEWARD_ALLOWED_ROLE_ARNS);
+  const clusters = listSetting(env.STEWARD_ALLOWED_CLUSTERS, 'STEWARD_ALLOWED_CLUSTERS');
+  const roleArns = listSetting(env.STEWARD_ALLOWED_ROLE_ARNS, 'STEWARD_ALLOWED_ROLE_ARNS');
   return {
     ...(clusters === undefined ? {} : { clusters }),
     ...(roleArns === undefined ? {} : { roleArns }),

@@ -72,19 +72,40 @@ export function makeCloudWatchMetrics(options: CloudWatchMetricsOptions): Metric
           prepared.push(checked);
         }
       }
+      const preparedOf = new Map(prepared.map((p) => [p.request.key, p]));
       const startTime = new Date(now - windowSeconds * 1000);
       const endTime = new Date(now);
-      for (const call of pack({ prepared, periodSeconds })) {
-        const read = await readCall({
-          client,
-          queries: call.flatMap((p) => p.queries),
-          startTime,
-          endTime,
-        });
+      const settle = (call: Placed[], read: Map<string, IdRead>) => {
         for (const placed of call) {
           const outcome = judge({ key: placed.key, read: read.get(placed.answerId) });
           for (const issue of outcome.issues) report(issue);
           answers.set(placed.key, outcome.value);
+        }
+      };
+      const read = (call: Placed[]) =>
+        readCall({ client, queries: call.flatMap((p) => p.queries), startTime, endTime });
+      for (const call of pack({ prepared, periodSeconds })) {
+        try {
+          settle(call, await read(call));
+        } catch (error) {
+          // CloudWatch refuses a whole call for one bad query (an expression it cannot parse):
+          // read each request alone, so one policy's mistake does not blind every other one.
+          if (!isRefusal(error)) throw error;
+          for (const p of call) {
+            const alone = pack({ prepared: [preparedOf.get(p.key) as Prepared], periodSeconds });
+            for (const single of alone) {
+              try {
+                settle(single, await read(single));
+              } catch (inner) {
+                if (!isRefusal(inner)) throw inner;
+                report({
+                  key: p.key,
+                  effect: 'no-data',
+                  reason: `CloudWatch refused the query: ${(inner as Error).message}`,
+                });
+              }
+            }
+          }
         }
       }
       return answers;
@@ -300,6 +321,15 @@ type IdRead = {
   statuses: Set<string>;
   messages: { code?: string; value?: string }[];
 };
+
+/** CloudWatch's answer to a request it will never take as it is (not throttling, not a fault). */
+function isRefusal(error: unknown): boolean {
+  const e = error as { $fault?: string; name?: string } | null;
+  return (
+    e?.$fault === 'client' &&
+    !/Throttl|LimitExceeded|TooManyRequests|AccessDenied|Unrecognized|Expired/i.test(e.name ?? '')
+  );
+}
 
 async function readCall(o: {
   client: CloudWatchClient;

@@ -10,13 +10,14 @@
 import { mapLimit } from '../core/concurrency';
 import {
   type Expectation,
-  LAUNCH_FIELDS,
+  ROLLBACK_FIELDS,
   type ServiceRecord,
   type ServiceSpec,
   startedByFor,
 } from '../core/model';
 import { needsClaim, needsSettle, type Plan, plan } from '../core/plan';
 import { LAUNCH_FAILURES_KEPT, type LaunchFailure } from '../core/restart';
+import { serviceFieldsSchema, toFieldErrors } from '../core/schemas';
 import type { EcsCluster, LaunchResult } from '../ports/ecs-cluster';
 import type { ServiceStore } from '../ports/service-store';
 
@@ -195,6 +196,18 @@ async function rollBack(deps: ReconcileDeps, service: ServiceRecord, p: Plan): P
   const failed = service.deployment.id;
   const replace = { ...withoutLaunchFields(spec), ...to.launch } as ServiceSpec;
   const now = new Date(deps.clock()).toISOString();
+  // The rolled-back spec must be one the API would take (fields set since may not fit it).
+  const valid = serviceFieldsSchema.safeParse(replace);
+  if (!valid.success) {
+    await appendEvents(deps, spec.serviceName, [
+      `(service ${spec.serviceName}) deployment ${failed} failed and cannot be rolled back to deployment ${to.id}: ${toFieldErrors(
+        valid.error,
+      )
+        .map((e) => `${e.path} ${e.message}`)
+        .join('; ')}.`,
+    ]);
+    return;
+  }
   const written = await deps.store.updateSpec({
     serviceName: spec.serviceName,
     replace,
@@ -216,7 +229,7 @@ async function rollBack(deps: ReconcileDeps, service: ServiceRecord, p: Plan): P
 
 function withoutLaunchFields(spec: ServiceSpec): Partial<ServiceSpec> {
   const out: Record<string, unknown> = { ...spec };
-  for (const f of LAUNCH_FIELDS) delete out[f];
+  for (const f of ROLLBACK_FIELDS) delete out[f];
   return out as Partial<ServiceSpec>;
 }
 
@@ -236,11 +249,13 @@ function launch(
   const { spec } = service;
   // A Spot fallback launches on on-demand Fargate, whatever the service's strategy says.
   const strategy = e.fallback ? ON_DEMAND : spec.capacityProviderStrategy;
+  // A strategy and a launch type exclude each other in RunTask.
+  const launchType = e.fallback ? undefined : spec.launchType;
   const tags = spec.propagateTags === 'SERVICE' ? spec.tags : undefined;
   return deps.ecs.launch({
     cluster: spec.cluster,
     taskDefinition: e.taskDefinition,
-    ...(spec.launchType ? { launchType: spec.launchType } : {}),
+    ...(launchType ? { launchType } : {}),
     ...(strategy ? { capacityProviderStrategy: strategy } : {}),
     ...(spec.platformVersion ? { platformVersion: spec.platformVersion } : {}),
     ...(spec.networkConfiguration ? { networkConfiguration: spec.networkConfiguration } : {}),

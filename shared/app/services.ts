@@ -81,7 +81,11 @@ export async function createService(deps: ServiceDeps, body: unknown): Promise<W
   if (await deps.store.getService(input.serviceName, { consistent: true })) {
     throw new ConflictError(`Service ${input.serviceName} already exists`);
   }
-  const taskDefinition = await resolveTaskDefinition(deps, input.taskDefinition);
+  const taskDefinition = await resolveTaskDefinition(
+    deps,
+    input.taskDefinition,
+    launchesOnFargate(input),
+  );
   const spec = specOf({ ...input, serviceName: input.serviceName, cluster, taskDefinition });
   const now = new Date(deps.clock()).toISOString();
   const written = await deps.store.createService({ spec, now });
@@ -101,6 +105,10 @@ export async function replaceService(
       { path: 'serviceName', message: `must be ${serviceName}, the name in the path, or absent` },
     ]);
   }
+  // Registered at most once, after every check, whatever the number of write attempts.
+  const taskDefinition = once(() =>
+    resolveTaskDefinition(deps, body.taskDefinition, launchesOnFargate(body)),
+  );
   return writeSpec(deps, { serviceName, ifMatch: input.ifMatch }, async (current) => {
     if (
       body.cluster !== undefined &&
@@ -113,13 +121,14 @@ export async function replaceService(
         },
       ]);
     }
-    const taskDefinition = await resolveTaskDefinition(deps, body.taskDefinition);
     return {
       replace: specOf({
         ...body,
         serviceName,
         cluster: current.spec.cluster,
-        taskDefinition,
+        // Left out, the count stays (a policy or a person may have scaled the service).
+        desiredCount: body.desiredCount ?? current.spec.desiredCount,
+        taskDefinition: await taskDefinition(),
       }),
     };
   });
@@ -137,14 +146,22 @@ export async function updateService(
       { path: '(body)', message: 'names no field to change' },
     ]);
   }
+  let resolved: (() => Promise<string>) | undefined;
   return writeSpec(deps, { serviceName, ifMatch: input.ifMatch }, async (current) => {
     const change = changeOf(body);
-    if (body.taskDefinition !== undefined) {
-      change.taskDefinition = await resolveTaskDefinition(deps, body.taskDefinition);
-    }
-    // The fields must still agree with each other once merged (e.g. launchType with a strategy).
-    const merged = { ...current.spec, ...change };
+    // The fields must still agree with each other once merged (e.g. launchType with a strategy),
+    // checked before an inline task definition is registered.
+    const merged = {
+      ...current.spec,
+      ...change,
+      ...(body.taskDefinition ? { taskDefinition: body.taskDefinition } : {}),
+    };
     parseOrThrow({ schema: serviceFieldsSchema, input: merged, what: 'update' });
+    if (body.taskDefinition !== undefined) {
+      const given = body.taskDefinition;
+      resolved ??= once(() => resolveTaskDefinition(deps, given, launchesOnFargate(merged)));
+      change.taskDefinition = await resolved();
+    }
     return { change };
   });
 }
@@ -391,30 +408,71 @@ function dropUndefinedFields(o: Record<string, unknown>): Record<string, unknown
 
 /**
  * The task definition a spec stores. An inline definition is validated as ECS would, checked against
- * the role allow-list, registered, and pinned (`family:revision`). With a role allow-list, a
- * reference is looked up, its roles checked, and pinned too, so what was checked is what runs.
+ * the role allow-list and the launch type, registered, and pinned (`family:revision`). A family
+ * without a revision is pinned to its latest revision, as ECS does at CreateService/UpdateService,
+ * so a revision registered later starts no unannounced rollout. With a role allow-list every
+ * reference is looked up, its roles checked, and pinned, so what was checked is what runs.
  */
 async function resolveTaskDefinition(
   deps: ServiceDeps,
   taskDefinition: string | Record<string, unknown>,
+  fargate: boolean,
 ): Promise<string> {
   if (typeof taskDefinition !== 'string') {
     const definition = nested('taskDefinition', () => validateTaskDefinition(taskDefinition));
+    checkCompatible(definition, fargate);
     checkRoles(deps.access, definition);
     const registered = await nested('taskDefinition', () =>
       deps.taskDefinitions.register(definition as Record<string, unknown>),
     );
     return `${registered.family}:${registered.revision}`;
   }
-  if (deps.access.roleArns === undefined) return taskDefinition;
+  const pinned = /:\d+$/.test(taskDefinition);
+  if (pinned && deps.access.roleArns === undefined) return taskDefinition;
   const found = await deps.taskDefinitions.describe(taskDefinition);
   if (!found) {
     throw new ValidationError('Invalid service: taskDefinition', [
       { path: 'taskDefinition', message: `${taskDefinition} is not a registered task definition` },
     ]);
   }
+  checkCompatible(found, fargate);
   checkRoles(deps.access, found);
   return `${found.family}:${found.revision}`;
+}
+
+/** A service on Fargate needs a task definition that declares FARGATE compatibility. */
+function checkCompatible(
+  definition: { requiresCompatibilities?: string[] | undefined },
+  fargate: boolean,
+): void {
+  if (fargate && !(definition.requiresCompatibilities ?? []).includes('FARGATE')) {
+    throw new ValidationError('Invalid service: taskDefinition.requiresCompatibilities', [
+      {
+        path: 'taskDefinition.requiresCompatibilities',
+        message: 'must include FARGATE for a service that runs on Fargate',
+      },
+    ]);
+  }
+}
+
+/** Whether a spec launches on Fargate (launchType, or a strategy naming a Fargate provider). */
+function launchesOnFargate(spec: {
+  launchType?: string | undefined;
+  capacityProviderStrategy?: { capacityProvider: string }[] | undefined;
+}): boolean {
+  return (
+    spec.launchType === 'FARGATE' ||
+    (spec.capacityProviderStrategy?.some((i) => i.capacityProvider.startsWith('FARGATE')) ?? false)
+  );
+}
+
+/** Runs `f` once; later calls share its promise. */
+function once<T>(f: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => {
+    result ??= f();
+    return result;
+  };
 }
 
 /** Runs `f`; a ValidationError it throws has its paths moved under `field`. */

@@ -56,11 +56,19 @@ const globToRegExp = (glob: string): RegExp =>
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Parses a comma-separated list from configuration; unset or `*` means "no list" (allow all). */
-export function listSetting(value: string | undefined): string[] | undefined {
-  if (value === undefined || value.trim() === '*') return undefined;
-  return value
-    .split(',')
-    .map((v) => v.trim())
-    .filter((v) => v !== '');
+/**
+ * Parses a comma-separated list from configuration; unset or `*` means "no list" (allow all), empty
+ * means an empty list. Spaces are refused rather than trimmed: serverless.yml builds the IAM
+ * policy from the same text without trimming, and the two must agree.
+ */
+export function listSetting(value: string | undefined, name = 'the list'): string[] | undefined {
+  if (value === undefined || value === '*') return undefined;
+  if (value === '') return [];
+  const entries = value.split(',');
+  if (entries.some((e) => e === '' || /\s/.test(e))) {
+    throw new Error(
+      `${name} must be comma-separated entries without spaces or empty entries (IAM is scoped from the same text), got '${value}'`,
+    );
+  }
+  return entries;
 }

@@ -120,10 +120,16 @@ export type Deployment = {
   previous?: { id: number; launch: Partial<ServiceSpec> };
 };
 
-/** The launch fields of a spec (those absent are absent). */
+/**
+ * What a rollback restores: the launch fields, and `spotFallback`, which only makes sense with the
+ * capacity strategy it was given with (it starts no deployment of its own).
+ */
+export const ROLLBACK_FIELDS = [...LAUNCH_FIELDS, 'spotFallback'] as const;
+
+/** The fields a rollback restores, of a spec (those absent are absent). */
 export function launchFieldsOf(spec: ServiceSpec): Partial<ServiceSpec> {
   const out: Partial<ServiceSpec> = {};
-  for (const f of LAUNCH_FIELDS) {
+  for (const f of ROLLBACK_FIELDS) {
     if (spec[f] !== undefined) (out as Record<string, unknown>)[f] = spec[f];
   }
   return out;

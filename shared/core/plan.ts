@@ -146,9 +146,15 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
       .filter((id) => !liveIds.has(id))
       .sort(),
   );
-  const retries = spend(
-    outstanding.filter((e) => now - (e.issuedAt ?? e.createdAt) >= EXPECTATION_RETRY_AFTER_MS),
+  // A launch whose claimer died is issued again with its token, unless the deployment changed
+  // since: the same token with other launch fields is a ConflictException. It is forgotten instead;
+  // if its task did start, it shows up as a task of an older deployment and is replaced.
+  const due = outstanding.filter(
+    (e) => now - (e.issuedAt ?? e.createdAt) >= EXPECTATION_RETRY_AFTER_MS,
   );
+  const superseded = due.filter((e) => (e.deployment ?? 0) !== deploymentId);
+  const retries = spend(due.filter((e) => (e.deployment ?? 0) === deploymentId));
+  forgetNow.push(...spend(superseded.map((e) => ({ token: e.token, expired: false }))));
 
   // Which task holds which slot: a current task before an outdated one, then the oldest. A task
   // without a slot, a second holder of a slot, or one whose slot is not below desired is misplaced:
@@ -286,7 +292,7 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
   // none stopped (minimum healthy). Invariant 1 forbids the first; the user must change the bounds.
   const blocked =
     replaceable.length > 0 && maxLive <= desired && minRunning >= desired
-      ? `Deployment ${deploymentId} cannot replace tasks: with desiredCount ${desired}, minimumHealthyPercent ${minimumHealthyPercent} and maximumPercent ${maximumPercent} no task may be added or stopped. Raise maximumPercent or lower minimumHealthyPercent.`
+      ? `Tasks cannot be replaced (deployment ${deploymentId}): with desiredCount ${desired}, minimumHealthyPercent ${minimumHealthyPercent} and maximumPercent ${maximumPercent} no task may be added or stopped. Raise maximumPercent or lower minimumHealthyPercent.`
       : undefined;
   const conditions = conditionsOf({
     breaker,
@@ -383,19 +389,25 @@ export function circuitBreakerOf(o: {
   const { service } = o;
   const id = service.deployment.id;
   const threshold = Math.min(200, Math.max(3, Math.ceil(o.desired / 2)));
+  const quiet = { tripped: false, failedTasks: 0, threshold };
   const previous = service.status.deployment;
-  const earlier = previous?.id === id && previous.rolloutState === 'FAILED';
-  if (service.spec.deploymentConfiguration.deploymentCircuitBreaker?.enable !== true) {
-    return { tripped: false, failedTasks: 0, threshold };
+  if (service.spec.deploymentConfiguration.deploymentCircuitBreaker?.enable !== true) return quiet;
+  if (previous?.id === id && previous.rolloutState === 'FAILED') {
+    return { tripped: true, failedTasks: previous.failedTasks ?? threshold, threshold };
   }
-  if (earlier) return { tripped: true, failedTasks: previous.failedTasks ?? threshold, threshold };
+  // A deployment that completed is done with; one with nothing to run cannot fail.
+  if (previous?.id === id && previous.rolloutState === 'COMPLETED') return quiet;
+  if (o.desired === 0) return quiet;
   const mine = o.tasks.filter((t) => (t.deployment ?? 0) === id);
   // One task of the deployment reached RUNNING: the deployment works; the breaker stands down.
-  if (mine.some((t) => t.startedAt !== undefined))
-    return { tripped: false, failedTasks: 0, threshold };
+  if (mine.some((t) => t.startedAt !== undefined)) return quiet;
   const since = Date.parse(service.deployment.startedAt);
-  const failedToStart = mine.filter((t) => t.lastStatus === TaskStatus.STOPPED);
-  const refused = service.launchFailures.filter((f) => !(f.at < since));
+  // Failed to start, in ECS's words; tasks Steward stopped itself (scale-in, pause) do not count.
+  const failedToStart = mine.filter(
+    (t) => t.lastStatus === TaskStatus.STOPPED && t.stopCode === 'TaskFailedToStart',
+  );
+  // RunTask refusals that no retry can fix; capacity shortages are the Spot fallback's business.
+  const refused = service.launchFailures.filter((f) => !f.retryable && !(f.at < since));
   const failedTasks = failedToStart.length + refused.length;
   const last = [...failedToStart.map((t) => t.stoppedReason), ...refused.map((f) => f.reason)].find(
     (r) => r !== undefined,
@@ -429,9 +441,10 @@ function deploymentStatusOf(o: {
     o.launches.length;
   const outdatedCount = o.live.length - current.length;
   const previous = o.service.status.deployment;
+  // Nothing to run (desired 0, paused) completes nothing: the deployment completes once it runs.
   const done =
     (previous?.id === id && previous.rolloutState === 'COMPLETED') ||
-    (outdatedCount === 0 && pendingCount === 0 && runningCount >= o.desired);
+    (o.desired > 0 && outdatedCount === 0 && pendingCount === 0 && runningCount >= o.desired);
   return {
     id,
     rolloutState: o.breaker.tripped ? 'FAILED' : done ? 'COMPLETED' : 'IN_PROGRESS',

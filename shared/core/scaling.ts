@@ -986,7 +986,8 @@ export function scalingReport(o: {
     } catch {
       nextAt = undefined;
     }
-    return { ...report, nextScheduledAt: nextAt === undefined ? null : iso(nextAt) };
+    const valid = nextAt !== undefined && Number.isFinite(new Date(nextAt).getTime());
+    return { ...report, nextScheduledAt: valid ? iso(nextAt as number) : null };
   });
 }
 
@@ -1365,8 +1366,10 @@ function fmt(n: number): string {
   return Math.abs(n) >= 1 ? String(Number(n.toFixed(1))) : String(Number(n.toPrecision(2)));
 }
 
+/** ISO time of an epoch ms; a time no Date can hold (past any schedule's horizon) reads "never". */
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  const date = new Date(ms);
+  return Number.isFinite(date.getTime()) ? date.toISOString() : 'never';
 }
 
 function truncate(s: string): string {

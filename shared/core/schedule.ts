@@ -136,6 +136,9 @@ function parseAt(body: string): WallTime {
   return { year, month, day, hour, minute, second };
 }
 
+/** The longest rate() Steward takes: ten years (3650 days). */
+const MAX_RATE_MS = 3650 * 86_400_000;
+
 function parseRate(body: string): number {
   const parts = body.split(/\s+/);
   if (parts.length !== 2 || parts[0] === '') {
@@ -164,7 +167,10 @@ function parseRate(body: string): number {
     );
   }
   const everyMs = value * unitMs;
-  if (!Number.isSafeInteger(everyMs)) throw new ScheduleError(`rate: ${value} is too large`);
+  // Beyond ten years a rate fires past any horizon Steward looks at (and past what a Date holds).
+  if (!Number.isSafeInteger(everyMs) || everyMs > MAX_RATE_MS) {
+    throw new ScheduleError(`rate: ${value} ${unit} is too long (at most 3650 days)`);
+  }
   return everyMs;
 }
 

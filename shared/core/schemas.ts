@@ -43,7 +43,8 @@ const deploymentConfigurationSchema = z
       .strictObject({ enable: z.boolean(), rollback: z.boolean() })
       .optional(),
   })
-  .refine((d) => !(d.minimumHealthyPercent === 100 && d.maximumPercent === 100), {
+  // With the defaults filled in (minimum 100, maximum 200), as the service will store them.
+  .refine((d) => !((d.minimumHealthyPercent ?? 100) === 100 && d.maximumPercent === 100), {
     message:
       'must be above 100 when minimumHealthyPercent is 100, or a deployment could never replace a task',
     path: ['maximumPercent'],
@@ -307,6 +308,8 @@ export const replaceServiceSchema = z
     serviceName: serviceNameSchema.optional(),
     cluster: z.string().optional(),
     ...serviceFields,
+    /** Left out, the current count stays (scaling policies or a person may have changed it). */
+    desiredCount: capacity.optional(),
   })
   .superRefine(checkServiceFields);
 export type ReplaceServiceInput = z.infer<typeof replaceServiceSchema>;

@@ -141,12 +141,16 @@ describe('restart policy', () => {
     await stack.drain();
     expect((await messages()).filter((m) => m.includes('has started')).length).toBe(launchedBefore);
 
-    // The fix ships as revision 2; changing the service (any spec change) starts a new streak.
+    // The fix ships as revision 2. The service names its family, which Steward pinned to revision 1
+    // (as ECS pins it); naming the family again picks the latest revision, and that spec change (a
+    // deployment) starts a new streak.
     await register({});
     const patched = await api('PATCH', '/services/crashy', {
+      taskDefinition: 'crashy',
       restartPolicy: { baseDelaySeconds: 1, maxConsecutiveFailures: 3 },
     });
     expect(patched.status).toBe(200);
+    expect(patched.body.taskDefinition).toBe('crashy:2');
     const steady = await waitFor({
       what: 'the service to run steadily on the healthy revision',
       timeoutMs: 10_000,

@@ -549,14 +549,20 @@ describe('metric math', () => {
     ]);
   });
 
-  it('fails the read with InvalidParameterValue naming a function the local CloudWatch lacks', async () => {
-    const error = await latest([math('rate', 'RATE(a)')]).then(
-      () => undefined,
-      (e: Error) => e,
-    );
-    expect(error?.name).toBe('InvalidParameterValueException');
-    expect(error?.message).toContain('RATE');
-    expect(error?.message).toMatch(/not supported by the local CloudWatch/);
+  it('reads a request CloudWatch refuses as no data, naming why, and still answers the others', async () => {
+    // RATE is refused by the local CloudWatch (InvalidParameterValue for the whole call); the
+    // adapter reads each request of the refused call alone, so only the bad one goes without.
+    const out = await latest([math('rate', 'RATE(a)'), math('fine', 'a + b')]);
+    expect(Object.fromEntries(out)).toEqual({ rate: undefined, fine: 10 });
+    expect(local.issues).toEqual([
+      expect.objectContaining({
+        key: 'rate',
+        effect: 'no-data',
+        reason: expect.stringMatching(
+          /CloudWatch refused the query: .*RATE.*not supported by the local CloudWatch/,
+        ),
+      }),
+    ]);
   });
 });
 

@@ -3,6 +3,8 @@
  * clientTokens, or ECS (which keeps a token up to 24 h) hands back the old, stopped task — or, with
  * another spec, answers ConflictException.
  */
+
+import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { handleControllerEvent } from '../../shared/app/controller-events';
 import { reconcile } from '../../shared/app/reconcile';
@@ -83,4 +85,82 @@ describe('delete and create again', () => {
     expect(running).toHaveLength(1);
     expect(running[0]?.taskArn).not.toBe(first?.taskArn);
   });
+});
+
+describe('circuit breaker rollback', () => {
+  it('restores the launch type and drops a spotFallback the failed deployment brought in', async () => {
+    await h.ecsClient.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'broken',
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [
+          {
+            name: 'app',
+            image: 'app:2',
+            dockerLabels: { 'steward.emulator/fail-to-start': 'CannotPullContainerError: gone' },
+          },
+        ],
+      }),
+    );
+    const name = 'rollback-spot';
+    const network = { awsvpcConfiguration: { subnets: ['subnet-1'] } };
+    const at = () => new Date(h.clock.now()).toISOString();
+    const base = {
+      ...serviceSpec({ serviceName: name, desiredCount: 1 }),
+      deploymentConfiguration: {
+        minimumHealthyPercent: 100,
+        maximumPercent: 200,
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+      },
+    };
+    expect(await h.store.createService({ spec: base, now: at() })).toEqual({ ok: true });
+    await reconcile(h.deps, { serviceName: name });
+    const healthy = await untilSteady(name);
+    expect(healthy.status.deployment?.rolloutState).toBe('COMPLETED');
+
+    // Deployment 2: a Spot strategy with fallback, on a definition whose tasks never start.
+    const { launchType: _lt, ...rest } = base;
+    await h.store.updateSpec({
+      serviceName: name,
+      replace: {
+        ...rest,
+        taskDefinition: 'broken:1',
+        capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+        spotFallback: { enabled: true, retrySpotAfterSeconds: 900 },
+      },
+      deployment: {
+        startedAt: at(),
+        reason: 'taskDefinition changed',
+        previous: {
+          id: 1,
+          launch: {
+            taskDefinition: 'app:1',
+            launchType: 'FARGATE',
+            networkConfiguration: network,
+          },
+        },
+      },
+      now: at(),
+    });
+    const rolledBack = await waitFor({
+      what: `${name} rolled back`,
+      probe: async () => {
+        await deliverAll();
+        h.clock.advance(60_000);
+        await reconcile(h.deps, { serviceName: name });
+        const s = await h.store.getService(name, { consistent: true });
+        return s?.spec.taskDefinition === 'app:1' ? s : undefined;
+      },
+    });
+    expect(rolledBack.spec.launchType).toBe('FARGATE');
+    expect(rolledBack.spec.capacityProviderStrategy).toBeUndefined();
+    expect(rolledBack.spec.spotFallback).toBeUndefined();
+    expect(rolledBack.deployment).toMatchObject({
+      id: 1,
+      reason: 'rolled back after deployment 2 failed',
+    });
+  }, 30_000);
 });

@@ -18,10 +18,19 @@ describe('listSetting', () => {
     [undefined, undefined],
     ['*', undefined],
     ['', []],
-    ['a, b ,,c', ['a', 'b', 'c']],
+    ['a,b,c', ['a', 'b', 'c']],
   ])('%p → %p', (value, expected) => {
     expect(listSetting(value)).toEqual(expected);
   });
+
+  it.each(['a, b', 'a,,b', ' a'])(
+    'refuses %p: IAM is scoped from the same text, untrimmed',
+    (value) => {
+      expect(() => listSetting(value, 'STEWARD_ALLOWED_CLUSTERS')).toThrow(
+        /STEWARD_ALLOWED_CLUSTERS must be comma-separated entries without spaces/,
+      );
+    },
+  );
 });
 
 describe('checkCluster', () => {

@@ -1015,6 +1015,27 @@ describe('plan: maximum task lifetime, pause and Spot fallback', () => {
   });
 });
 
+describe('plan: a launch of an older deployment whose claimer died', () => {
+  it('is forgotten, not issued again with its token and the new launch fields', () => {
+    const service = aService({
+      desiredCount: 1,
+      generation: 3,
+      deployment: {
+        id: 3,
+        startedAt: '2025-01-01T00:00:00.000Z',
+        reason: 'taskDefinition changed',
+      },
+      expectations: expectationsOf({
+        ...anExpectation({ slot: 0, ageMs: EXPECTATION_RETRY_AFTER_MS + 1 }),
+        deployment: 1,
+      }),
+    });
+    const p = plan({ service, tasks: [], now });
+    expect(p.retries).toEqual([]);
+    expect(p.forget).toEqual([{ token: expect.any(String), expired: false }]);
+  });
+});
+
 describe('plan: the deployment circuit breaker', () => {
   const failing = (n: number, deployment = 2) =>
     Array.from({ length: n }, (_, i) =>
@@ -1097,6 +1118,57 @@ describe('plan: the deployment circuit breaker', () => {
     expect(p.status.deployment?.rolloutState).not.toBe('FAILED');
     const off = plan({ service: service(undefined), tasks: [running(0), ...failing(9)], now });
     expect(off.status.deployment?.rolloutState).toBe('IN_PROGRESS');
+  });
+
+  it('does not count tasks Steward stopped itself, nor capacity refusals a retry may fix', () => {
+    const stoppedByUs = Array.from({ length: 4 }, (_, i) =>
+      aTask({
+        name: `paused-${i}`,
+        slot: i % 2,
+        deployment: 2,
+        lastStatus: 'STOPPED',
+        desiredStatus: 'STOPPED',
+        stopCode: 'UserInitiated',
+        stoppedReason: 'Steward: service web is paused',
+      }),
+    );
+    const capacity = {
+      ...service({ enable: true, rollback: true }),
+      launchFailures: [1, 2, 3, 4].map((i) => ({
+        at: now - i * 1000,
+        reason: 'Capacity is unavailable at this time.',
+        retryable: true,
+      })),
+    };
+    const p = plan({ service: capacity, tasks: [running(0), running(1), ...stoppedByUs], now });
+    expect(p.status.deployment?.rolloutState).toBe('IN_PROGRESS');
+    expect(p.rollback).toBeUndefined();
+  });
+
+  it('never trips a deployment that completed, and a deployment with nothing to run does not complete', () => {
+    const completed = service({ enable: true, rollback: true });
+    completed.status = {
+      ...completed.status,
+      deployment: {
+        id: 2,
+        rolloutState: 'COMPLETED',
+        reason: 'taskDefinition changed',
+        startedAt: '2024-12-31T23:00:00.000Z',
+        runningCount: 2,
+        pendingCount: 0,
+        outdatedCount: 0,
+      },
+    };
+    const later = plan({ service: completed, tasks: failing(5), now });
+    expect(later.status.deployment?.rolloutState).toBe('COMPLETED');
+    expect(later.rollback).toBeUndefined();
+
+    const idle = plan({
+      service: aService({ desiredCount: 3, spec: { paused: true } }),
+      tasks: [],
+      now,
+    });
+    expect(idle.status.deployment?.rolloutState).toBe('IN_PROGRESS');
   });
 
   it('counts launches RunTask refused since the deployment started, and stays FAILED', () => {

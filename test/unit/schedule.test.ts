@@ -179,7 +179,10 @@ describe('parseSchedule: invalid expressions', () => {
     ['rate(1 minutes)', "rate: the unit must be singular with 1 ('1 minute'), got 'minutes'"],
     ['rate(1 days)', "rate: the unit must be singular with 1 ('1 day'), got 'days'"],
     ['rate(5 hour)', "rate: the unit must be plural with 5 ('5 hours'), got 'hour'"],
-    ['rate(99999999999999999999 days)', 'rate: 100000000000000000000 is too large'],
+    [
+      'rate(99999999999999999999 days)',
+      'rate: 100000000000000000000 days is too long (at most 3650 days)',
+    ],
     // cron(): shape
     ['cron()', `${sixFields}, got 0`],
     ['cron(0 10 * * ?)', `${sixFields}, got 5`],
@@ -1112,5 +1115,14 @@ describe('properties', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('rate() bounds', () => {
+  it('refuses a rate longer than ten years (it would fire past what a Date holds)', () => {
+    expect(() => parseSchedule('rate(99999999 days)')).toThrow(
+      'rate: 99999999 days is too long (at most 3650 days)',
+    );
+    expect(parseSchedule('rate(3650 days)')).toMatchObject({ kind: 'rate' });
   });
 });

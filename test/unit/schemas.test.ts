@@ -112,6 +112,12 @@ describe('createServiceSchema', () => {
       ANY,
     ],
     [
+      'maximumPercent 100 with the default minimum of 100 (a deployment could never proceed)',
+      { deploymentConfiguration: { maximumPercent: 100 } },
+      'deploymentConfiguration.maximumPercent',
+      /could never replace a task/,
+    ],
+    [
       'maximumPercent fractional',
       { deploymentConfiguration: { maximumPercent: 150.5 } },
       'deploymentConfiguration.maximumPercent',
