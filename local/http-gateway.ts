@@ -42,7 +42,9 @@ export function createHttpGateway(options: {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://local');
+    const url = requestUrl(req.url ?? '/');
+    // A target that is no path (`*`, junk) names no route.
+    if (!url) return reply(res, error(404, 'Not Found'));
     const method = (req.method ?? 'GET').toUpperCase();
     const matching = routes.filter((r) => r.regex.test(url.pathname));
     if (matching.length === 0) return reply(res, error(404, 'Not Found'));
@@ -63,7 +65,27 @@ export function createHttpGateway(options: {
     }
     const raw = await readBody(req, MAX_PAYLOAD_BYTES);
     if (raw === undefined) return reply(res, error(413, 'Request Entity Too Large', '(body)'));
-    const event = toEvent({ req, url, method, route, raw, accountId: options.accountId });
+    const m = route.regex.exec(url.pathname);
+    const pathParameters: Record<string, string> = {};
+    for (const [i, p] of route.params.entries()) {
+      try {
+        pathParameters[p] = decodeURIComponent(m?.[i + 1] ?? '');
+      } catch {
+        return reply(
+          res,
+          error(400, `Bad Request: path parameter ${p} is not valid percent-encoding`, p),
+        );
+      }
+    }
+    const event = toEvent({
+      req,
+      url,
+      method,
+      route,
+      raw,
+      pathParameters,
+      accountId: options.accountId,
+    });
     let result: unknown;
     try {
       result = await route.fn.invoke(event);
@@ -82,6 +104,16 @@ export function createHttpGateway(options: {
 }
 
 /** The gateway's own errors, in the API's error shape. */
+/**
+ * The request target as a URL: origin-form (`/path?query`) is read as a path, even `//` or `/\\`
+ * (resolving it against a base would take it for a host); absolute-form (`http://host/path`) as
+ * itself; anything else (`*`, junk) is no target.
+ */
+function requestUrl(target: string): URL | undefined {
+  const text = target.startsWith('/') ? `http://local${target}` : target;
+  return URL.canParse(text) ? new URL(text) : undefined;
+}
+
 function error(
   statusCode: number,
   message: string,
@@ -111,19 +143,15 @@ function toEvent(o: {
   method: string;
   route: CompiledRoute;
   raw: Buffer;
+  pathParameters: Record<string, string>;
   accountId: string;
 }): APIGatewayProxyEventV2 {
-  const { req, url, route, raw } = o;
+  const { req, url, route, raw, pathParameters } = o;
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers))
     if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
-  const m = route.regex.exec(url.pathname);
-  const pathParameters: Record<string, string> = {};
-  route.params.forEach((p, i) => {
-    pathParameters[p] = decodeURIComponent(m?.[i + 1] ?? '');
-  });
   const text = TEXT_TYPES.test(headers['content-type'] ?? 'text/plain');
   const routeKey = `${route.method} ${route.path}`;
   const now = Date.now();

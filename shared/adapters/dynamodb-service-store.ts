@@ -193,23 +193,26 @@ export function makeDynamoDbServiceStore(options: {
     },
 
     async listServices({ cluster, limit, nextToken }) {
-      const out = await doc.send(
-        new QueryCommand({
-          TableName,
-          IndexName: SERVICES_INDEX,
-          KeyConditionExpression:
-            cluster === undefined ? 'GSI1PK = :p' : 'GSI1PK = :p AND begins_with(GSI1SK, :c)',
-          ExpressionAttributeValues: {
-            ':p': SERVICES_PARTITION,
-            ...(cluster === undefined ? {} : { ':c': `${clusterName(cluster)}#` }),
-          },
-          Limit: limit ?? 100,
-          ExclusiveStartKey: decodeToken(nextToken, {
-            keys: ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
-            partition: ['GSI1PK', SERVICES_PARTITION],
+      const out = await doc
+        .send(
+          new QueryCommand({
+            TableName,
+            IndexName: SERVICES_INDEX,
+            KeyConditionExpression:
+              cluster === undefined ? 'GSI1PK = :p' : 'GSI1PK = :p AND begins_with(GSI1SK, :c)',
+            ExpressionAttributeValues: {
+              ':p': SERVICES_PARTITION,
+              ...(cluster === undefined ? {} : { ':c': `${clusterName(cluster)}#` }),
+            },
+            Limit: limit ?? 100,
+            ExclusiveStartKey: decodeToken(nextToken, {
+              keys: ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
+              partition: ['GSI1PK', SERVICES_PARTITION],
+              sortKey: ['GSI1SK', cluster === undefined ? '' : `${clusterName(cluster)}#`],
+            }),
           }),
-        }),
-      );
+        )
+        .catch(refusedToken(nextToken));
       return page((out.Items ?? []).map(toServiceRecord), out.LastEvaluatedKey);
     },
 
@@ -554,35 +557,41 @@ export function makeDynamoDbServiceStore(options: {
     },
 
     async listTasks({ serviceName, limit, nextToken }) {
-      const out = await doc.send(
-        new QueryCommand({
-          TableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :task)',
-          ExpressionAttributeValues: { ':pk': servicePk(serviceName), ':task': TASK_PREFIX },
-          Limit: limit ?? 100,
-          ExclusiveStartKey: decodeToken(nextToken, {
-            keys: ['PK', 'SK'],
-            partition: ['PK', servicePk(serviceName)],
+      const out = await doc
+        .send(
+          new QueryCommand({
+            TableName,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :task)',
+            ExpressionAttributeValues: { ':pk': servicePk(serviceName), ':task': TASK_PREFIX },
+            Limit: limit ?? 100,
+            ExclusiveStartKey: decodeToken(nextToken, {
+              keys: ['PK', 'SK'],
+              partition: ['PK', servicePk(serviceName)],
+              sortKey: ['SK', TASK_PREFIX],
+            }),
           }),
-        }),
-      );
+        )
+        .catch(refusedToken(nextToken));
       return page((out.Items ?? []).map(toTaskRecord), out.LastEvaluatedKey);
     },
 
     async listEvents({ serviceName, limit, nextToken }) {
-      const out = await doc.send(
-        new QueryCommand({
-          TableName,
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': eventsPk(serviceName) },
-          ScanIndexForward: false,
-          Limit: limit ?? 50,
-          ExclusiveStartKey: decodeToken(nextToken, {
-            keys: ['PK', 'SK'],
-            partition: ['PK', eventsPk(serviceName)],
+      const out = await doc
+        .send(
+          new QueryCommand({
+            TableName,
+            KeyConditionExpression: 'PK = :pk',
+            ExpressionAttributeValues: { ':pk': eventsPk(serviceName) },
+            ScanIndexForward: false,
+            Limit: limit ?? 50,
+            ExclusiveStartKey: decodeToken(nextToken, {
+              keys: ['PK', 'SK'],
+              partition: ['PK', eventsPk(serviceName)],
+              sortKey: ['SK', ''],
+            }),
           }),
-        }),
-      );
+        )
+        .catch(refusedToken(nextToken));
       const items: ServiceEvent[] = (out.Items ?? []).map((i) => ({
         id: String(i.SK),
         createdAt: String(i.createdAt),
@@ -641,12 +650,35 @@ function page<T>(items: T[], lastKey: Record<string, unknown> | undefined): Page
 }
 
 /**
+ * DynamoDB's word on a start key it will not take (one that passed decodeToken's checks but does not
+ * fit the query, e.g. a key of another range): the caller's token is wrong, a 400, never a 500.
+ */
+function refusedToken(token: string | undefined) {
+  return (error: unknown): never => {
+    if (
+      token !== undefined &&
+      (error as { name?: string } | null)?.name === 'ValidationException'
+    ) {
+      throw new ValidationError('Invalid nextToken', [
+        { path: 'nextToken', message: 'is not a token this listing issued' },
+      ]);
+    }
+    throw error;
+  };
+}
+
+/**
  * Opaque pagination tokens are the DynamoDB start key. A token that does not decode, or was issued
  * for another listing, is the caller's error (400), never a malformed request to DynamoDB (500).
  */
 function decodeToken(
   token: string | undefined,
-  expected: { keys: string[]; partition: [string, string] },
+  expected: {
+    keys: string[];
+    partition: [string, string];
+    /** The sort key and the prefix the listing's key condition gives it (a start key must match). */
+    sortKey: [string, string];
+  },
 ): Record<string, unknown> | undefined {
   if (token === undefined) return undefined;
   let value: unknown;
@@ -661,8 +693,10 @@ function decodeToken(
     typeof key === 'object' &&
     !Array.isArray(key) &&
     Object.keys(key).length === expected.keys.length &&
-    expected.keys.every((k) => typeof key[k] === 'string') &&
-    key[expected.partition[0]] === expected.partition[1];
+    expected.keys.every((k) => typeof key[k] === 'string' && key[k] !== '') &&
+    key[expected.partition[0]] === expected.partition[1] &&
+    String(key[expected.sortKey[0]]).startsWith(expected.sortKey[1]) &&
+    String(key[expected.sortKey[0]]).length > expected.sortKey[1].length;
   if (!valid) {
     throw new ValidationError('Invalid nextToken', [
       { path: 'nextToken', message: 'is not a token this listing issued' },

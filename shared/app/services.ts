@@ -495,7 +495,7 @@ function nested<T>(field: string, f: () => T): T {
 
 function maxResultsOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const limit = Number(value);
+  const limit = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
     throw new ValidationError('Invalid query: maxResults', [
       { path: 'maxResults', message: 'must be a whole number from 1 to 100' },
@@ -535,7 +535,8 @@ function ifMatchGenerations(
   if (header === undefined || header === '' || header === '*') return undefined;
   const generations = header.split(',').flatMap((t) => {
     const m = /^"([1-9]\d{0,15})"$/.exec(t.trim());
-    return m ? [Number(m[1])] : [];
+    // A generation is a safe integer; a larger tag can match no version (and DynamoDB refuses it).
+    return m && Number.isSafeInteger(Number(m[1])) ? [Number(m[1])] : [];
   });
   if (generations.length === 0) {
     throw new PreconditionFailedError(
@@ -621,8 +622,9 @@ function toView(record: ServiceRecord, now: number): ServiceView {
 function deploymentViewOf(record: ServiceRecord): DeploymentStatus {
   const observed = record.status.deployment;
   if (observed?.id === record.deployment.id) return observed;
+  const { previous: _internal, ...deployment } = record.deployment;
   return {
-    ...record.deployment,
+    ...deployment,
     rolloutState: 'IN_PROGRESS',
     runningCount: 0,
     pendingCount: 0,

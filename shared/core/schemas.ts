@@ -328,6 +328,27 @@ export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
 /** Checks a whole spec (after a PATCH is merged) with the cross-field rules. */
 export const serviceFieldsSchema = z.object(serviceFields).superRefine(checkServiceFields);
 
+/** How deeply a request body may nest: far more than any valid body needs. */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * Refuses a parsed body nested deeper than MAX_BODY_DEPTH (checked without recursion, so the check
+ * itself cannot overflow the stack on a hostile body).
+ */
+export function checkDepth(value: unknown): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_BODY_DEPTH) {
+      throw new ValidationError('Request body is nested too deeply', [
+        { path: '(body)', message: `nests deeper than ${MAX_BODY_DEPTH} levels` },
+      ]);
+    }
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+}
+
 /** Turns zod's issues into Steward's `{ path, message }` list: one entry per bad field, its first problem. */
 export function toFieldErrors(error: z.ZodError, root = '(body)'): FieldError[] {
   const byPath = new Map<string, string>();

@@ -17,7 +17,7 @@ import {
 } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from './errors';
-import { parseOrThrow } from './schemas';
+import { checkDepth, parseOrThrow } from './schemas';
 
 // ---------------------------------------------------------------------------------------------
 // Names, limits and enum values (ECS API model)
@@ -1231,6 +1231,7 @@ export function parseTaskDefinitionBody(o: {
 }): unknown {
   const text = o.body.startsWith('\uFEFF') ? o.body.slice(1) : o.body;
   const value = o.contentType === 'json' ? parseJson(text) : parseYaml(text);
+  checkDepth(value);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     const kind = o.contentType === 'json' ? 'a JSON object' : 'a YAML mapping';
     throw bodyError(`must be ${kind} at the top level, not ${kindOf(value)}`);

@@ -17,6 +17,7 @@ import {
   PreconditionFailedError,
   ValidationError,
 } from '../core/errors';
+import { checkDepth } from '../core/schemas';
 import { logger } from '../observability';
 
 /** An error that is about the HTTP request itself (size, media type, route). */
@@ -134,13 +135,16 @@ export function textBody<K extends keyof typeof MEDIA>(
 /** The request's JSON body; 415 for another media type, 413 when too large, 400 when malformed. */
 export function jsonBody(event: APIGatewayProxyEventV2): unknown {
   const { body: raw } = textBody(event, ['json']);
+  let parsed: unknown;
   try {
-    return JSON.parse(raw);
+    parsed = JSON.parse(raw);
   } catch (error) {
     throw new ValidationError('Malformed JSON body', [
       { path: '(body)', message: (error as Error).message },
     ]);
   }
+  checkDepth(parsed);
+  return parsed;
 }
 
 /** A header by name, case-insensitively (API Gateway lower-cases them; tests may not). */

@@ -4,13 +4,10 @@
  * listing, and the error codes a client must be able to rely on.
  */
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
-import { type Stack, startStack } from '../../local/stack';
-import { type ApiCall, apiClient } from '../support/api';
+import type { Stack } from '../../local/stack';
+import { type ApiCall, startApiStack } from '../support/api';
 import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
@@ -89,14 +86,7 @@ async function messagesOf(name: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  stack = await startStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'steward-api-')),
-    apiPort: 0,
-    awsPort: 0,
-    taskStepDelayMs: 10,
-    tickIntervalMs: 0,
-  });
-  api = apiClient(stack);
+  ({ stack, api } = await startApiStack('api'));
 }, 30_000);
 
 afterAll(async () => {
@@ -207,6 +197,8 @@ describe('services', () => {
       generation: 2,
       deployment: { id: 2, reason: 'taskDefinition changed' },
     });
+    // The rollback target is bookkeeping, not part of the API's view.
+    expect(replaced.body.deployment.previous).toBeUndefined();
     // A field the PUT left out is back to its default.
     expect(replaced.body.restartPolicy.maxConsecutiveFailures).toBe(10);
 
@@ -351,6 +343,29 @@ describe('services', () => {
     });
     expect(refused.status).toBe(400);
     expect(refused.body.errors[0].path).toBe('capacityProviderStrategy');
+  });
+
+  it('answers 4xx, not 5xx, to the malformed requests the fuzz found', async () => {
+    const token = (key: JsonObject) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    const cases: [string, string, number, JsonObject?][] = [
+      ['GET', '/services/roll/tasks?maxResults=1e1', 400],
+      ['GET', `/services/roll/tasks?nextToken=${token({ PK: 'SERVICE#roll', SK: '' })}`, 400],
+      ['GET', `/services/roll/events?nextToken=${token({ PK: 'EVENTS#roll', SK: '' })}`, 400],
+      ['GET', '/services/%E0%A4', 400],
+      ['DELETE', '/services/roll', 412, { 'if-match': '"9999999999999999"' }],
+    ];
+    for (const [method, path, status, headers] of cases) {
+      const res = await api(method, path, headers ? { headers } : {});
+      expect([method, path, res.status]).toEqual([method, path, status]);
+    }
+    const deep = `{"family":"x","containerDefinitions":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const nested = await api('POST', '/task-definitions', { raw: deep });
+    expect(nested.status).toBe(400);
+    expect(nested.body.errors).toEqual([
+      { path: '(body)', message: 'nests deeper than 32 levels' },
+    ]);
+    // Nothing was deleted by the refused DELETE.
+    expect((await api('GET', '/services/roll')).body.status).toBe('ACTIVE');
   });
 
   it('answers 413 for a body over 64 KB and 415 for a body that is not JSON', async () => {
