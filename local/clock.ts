@@ -5,7 +5,7 @@
  * LOCAL_CLOCK hook) all read it, so tasks, metrics and decisions share one "now".
  * Timers (lifecycle steps, the schedule) keep running in real time; only "now" moves.
  */
-import { LOCAL_CLOCK } from '../shared/wiring';
+import { LOCAL_CLOCK } from '../shared/local-clock';
 
 export type StackClock = {
   now(): number;
@@ -14,7 +14,11 @@ export type StackClock = {
   advance(ms: number): void;
 };
 
-export function makeStackClock(startAt?: number): StackClock {
+export function makeStackClock(
+  startAt?: number,
+  /** Told the new offset from real time after every move (the stack keeps it with its data). */
+  onMove?: (offsetMs: number) => void,
+): StackClock {
   let offset = startAt === undefined ? 0 : startAt - Date.now();
   const now = () => Date.now() + offset;
   const clock: StackClock = {
@@ -28,10 +32,12 @@ export function makeStackClock(startAt?: number): StackClock {
         );
       }
       offset += ms - current;
+      onMove?.(offset);
     },
     advance(ms) {
       if (!Number.isFinite(ms) || ms < 0) throw new RangeError('the clock only moves forward');
       offset += ms;
+      onMove?.(offset);
     },
   };
   return clock;

@@ -119,7 +119,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // Emulator events wait here until the router exists (the emulator may resume tasks on load).
   let router: EventRouter | undefined;
   const early: EventBridgeEvent[] = [];
-  const clock = makeStackClock(options.clockStartsAt);
+  // A moved clock is kept with the data (the emulator's stored timers are on it), so a restart
+  // resumes at the same offset from real time.
+  const clockFile = join(dataDir, 'clock.json');
+  const savedOffset = options.persist ? readClockOffset(clockFile) : undefined;
+  const clock = makeStackClock(
+    options.clockStartsAt ?? (savedOffset === undefined ? undefined : Date.now() + savedOffset),
+    options.persist
+      ? (offsetMs) => writeFileSync(clockFile, `${JSON.stringify({ offsetMs })}\n`)
+      : undefined,
+  );
   installClock(clock);
   const emulator = new EcsEmulator({
     region,
@@ -365,4 +374,15 @@ function close(server: Server): Promise<void> {
     server.close(() => r());
     server.closeAllConnections?.();
   });
+}
+
+/** The clock offset a persisted stack saved, if any (a file that does not parse is ignored). */
+function readClockOffset(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const offset = (JSON.parse(readFileSync(file, 'utf8')) as { offsetMs?: unknown }).offsetMs;
+    return typeof offset === 'number' && Number.isFinite(offset) ? offset : undefined;
+  } catch {
+    return undefined;
+  }
 }

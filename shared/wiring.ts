@@ -17,6 +17,7 @@ import { makeEcsTaskDefinitions } from './adapters/ecs-task-definitions';
 import { makeEventBridgeReconcileQueue } from './adapters/eventbridge-reconcile-queue';
 import { makeSqsDeadLetters } from './adapters/sqs-dead-letters';
 import { type AccessPolicy, listSetting } from './core/access';
+import { systemOrLocalNow } from './local-clock';
 import { logger } from './observability';
 import type { DeadLetters } from './ports/dead-letters';
 import type { EcsCluster } from './ports/ecs-cluster';
@@ -78,18 +79,6 @@ const clientSettings = {
   requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
 } as const;
 
-/**
- * The local stack's clock hook: when the offline stack runs the handlers in its own process, it
- * puts its controllable clock here so tests can move time; in Lambda nothing is here and the clock
- * is the system's.
- */
-export const LOCAL_CLOCK = Symbol.for('steward.local.clock');
-
-const clock = (): number => {
-  const local = (globalThis as Record<symbol, unknown>)[LOCAL_CLOCK];
-  return typeof local === 'function' ? (local as () => number)() : Date.now();
-};
-
 /** Builds the real dependencies from the environment. */
 export function wire(env: NodeJS.ProcessEnv = process.env): Deps {
   const config = readConfig(env);
@@ -122,6 +111,7 @@ export function wire(env: NodeJS.ProcessEnv = process.env): Deps {
       eventBusName: config.eventBusName,
     }),
     deadLetters,
-    clock,
+    // The system clock, or the local stack's controllable one (shared/local-clock.ts).
+    clock: systemOrLocalNow,
   };
 }

@@ -839,7 +839,8 @@ export function evaluateScaling(input: ScalingInput): ScalingDecision {
     const raw = input.metrics.get(p.policyName);
     const value = raw !== undefined && Number.isFinite(raw) ? raw : undefined;
     if (value === undefined) delete ps.lastValue;
-    else ps.lastValue = value;
+    // Twelve significant digits: 80.00000000000001 (float sums of a metric) reads 80.
+    else ps.lastValue = Number(value.toPrecision(12));
     const proposal =
       value === undefined
         ? noData(p)
@@ -1074,7 +1075,11 @@ function targetTrackingProposal(o: {
     };
   }
   const reason = `${metricText}, target ${fmt(target)}`;
-  const heldOut = inOutCooldown && ceilCapacity((o.metricCapacity * o.value) / target) > o.current;
+  // Held only where the cooldown changed the answer: a per-task metric's need ignores it.
+  const heldOut =
+    inOutCooldown &&
+    c.perTaskMetric !== true &&
+    ceilCapacity((o.metricCapacity * o.value) / target) > o.current;
   return {
     ...base,
     direction: 'none',

@@ -4,12 +4,9 @@
  * 403 and changes nothing, so an API caller cannot launch tasks with a role it should not hold.
  */
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Stack, startStack } from '../../local/stack';
-import { type ApiCall, apiClient } from '../support/api';
+import type { Stack } from '../../local/stack';
+import { type ApiCall, startApiStack } from '../support/api';
 import type { JsonObject } from '../support/json';
 
 const ACCOUNT = '000000000000';
@@ -39,18 +36,12 @@ const service = (serviceName: string, taskDefinition: unknown, cluster?: string)
 });
 
 beforeAll(async () => {
-  stack = await startStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'steward-allow-')),
-    apiPort: 0,
-    awsPort: 0,
-    taskStepDelayMs: 10,
-    tickIntervalMs: 0,
+  ({ stack, api } = await startApiStack('allow', {
     environment: {
       STEWARD_ALLOWED_CLUSTERS: 'default',
       STEWARD_ALLOWED_ROLE_ARNS: `arn:aws:iam::${ACCOUNT}:role/steward-tasks-*`,
     },
-  });
-  api = apiClient(stack);
+  }));
 }, 30_000);
 
 afterAll(async () => {

@@ -4,12 +4,9 @@
  * clock is moved forward instead of waiting, and the tick is run by hand as the schedule would.
  */
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Stack, startStack } from '../../local/stack';
-import { type ApiCall, apiClient } from '../support/api';
+import type { Stack } from '../../local/stack';
+import { type ApiCall, startApiStack } from '../support/api';
 import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
@@ -50,14 +47,7 @@ async function tickUntil(what: string, done: (tasks: TaskView[]) => boolean): Pr
 }
 
 beforeAll(async () => {
-  stack = await startStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'steward-replace-')),
-    apiPort: 0,
-    awsPort: 0,
-    taskStepDelayMs: 10,
-    tickIntervalMs: 0,
-  });
-  api = apiClient(stack);
+  ({ stack, api } = await startApiStack('replace'));
   const created = await api('POST', '/task-definitions', {
     body: {
       family: 'app',

@@ -6,13 +6,10 @@
  * CPU follows the emulator's simulated load (Container Insights).
  */
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Stack, startStack } from '../../local/stack';
-import { type ApiCall, apiClient } from '../support/api';
+import type { Stack } from '../../local/stack';
+import { type ApiCall, startApiStack } from '../support/api';
 import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
@@ -76,15 +73,9 @@ async function backlog(value: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  stack = await startStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'steward-scaling-')),
-    apiPort: 0,
-    awsPort: 0,
-    taskStepDelayMs: 10,
-    tickIntervalMs: 0,
+  ({ stack, api } = await startApiStack('scaling', {
     clockStartsAt: START,
-  });
-  api = apiClient(stack);
+  }));
   cloudwatch = new CloudWatchClient({
     endpoint: stack.awsUrl,
     region: 'us-east-1',

@@ -1463,3 +1463,41 @@ describe('scalingPoliciesSchema', () => {
     });
   });
 });
+
+describe('reports read as they should', () => {
+  it('a per-task policy at its target during a scale-out cooldown says it is at target, not held', () => {
+    const policy = scalingPoliciesSchema.parse([
+      {
+        policyName: 'queue',
+        policyType: 'TargetTrackingScaling',
+        targetTrackingScalingPolicyConfiguration: {
+          targetValue: 100,
+          perTaskMetric: true,
+          customizedMetricSpecification: {
+            namespace: 'App',
+            metricName: 'QueueDepth',
+            statistic: 'Sum',
+          },
+        },
+      },
+    ]);
+    const now = Date.UTC(2026, 2, 29, 10, 0);
+    const decision = evaluateScaling({
+      serviceName: 'web',
+      policies: policy,
+      capacity: { desiredCount: 5, minCapacity: 1, maxCapacity: 10 },
+      runningCount: 5,
+      state: {
+        policies: [{ policyName: 'queue', scaleOutCooldownUntil: now + 60_000, scaleOutFrom: 2 }],
+      },
+      metrics: new Map([['queue', 450.00000000000006]]),
+      now,
+      deploymentInProgress: false,
+      paused: false,
+      createdAt: now - 86_400_000,
+    });
+    expect(decision.desiredCount).toBe(5);
+    expect(decision.report[0]?.lastOutcome).toMatch(/^at target with 5 tasks/);
+    expect(decision.report[0]?.lastValue).toBe(450);
+  });
+});
