@@ -13,6 +13,9 @@ import { type ApiCall, startApiStack } from '../support/api';
 import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
+/** Each task of `busy` runs at 90% CPU for its first 5 s, then at 10% (emulator timeline). */
+const BUSY_CPU = '90,10@5000';
+
 /** 2026-03-29, 06:58 UTC: Berlin has just moved to CEST (UTC+2), so 09:00 there is 07:00 UTC. */
 const START = Date.parse('2026-03-29T06:58:00Z');
 
@@ -22,7 +25,7 @@ let cloudwatch: CloudWatchClient;
 
 const network = { awsvpcConfiguration: { subnets: ['subnet-1'] } };
 
-function definition(family: string, cpuPercent?: number): JsonObject {
+function definition(family: string, cpuPercent?: string): JsonObject {
   return {
     family,
     networkMode: 'awsvpc',
@@ -35,7 +38,7 @@ function definition(family: string, cpuPercent?: number): JsonObject {
         image: 'nginx:1.27',
         ...(cpuPercent === undefined
           ? {}
-          : { dockerLabels: { 'steward.emulator/cpu-percent': String(cpuPercent) } }),
+          : { dockerLabels: { 'steward.emulator/cpu-percent': cpuPercent } }),
       },
     ],
   };
@@ -81,7 +84,7 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  for (const d of [definition('office'), definition('worker'), definition('busy', 90)]) {
+  for (const d of [definition('office'), definition('worker'), definition('busy', BUSY_CPU)]) {
     expect((await api('POST', '/task-definitions', { body: d })).status).toBe(201);
   }
 }, 30_000);
@@ -220,7 +223,7 @@ describe('target tracking', () => {
     );
   });
 
-  it('follows the simulated CPU load of its tasks (Container Insights)', async () => {
+  it('follows the simulated CPU load of its tasks out and back in (Container Insights)', async () => {
     const created = await api('POST', '/services', {
       body: {
         serviceName: 'busy',
@@ -258,6 +261,30 @@ describe('target tracking', () => {
     expect(await messagesOf('busy')).toContainEqual(
       expect.stringMatching(
         /^\(service busy\) scaled from 1 to 2 tasks: .*90.*60.*\(policy cpu-60\)/,
+      ),
+    );
+
+    // The load drops (each task's timeline goes to 10% after 5 s of running): back in to 1.
+    await waitFor({
+      what: 'busy to run 2 tasks at 10% CPU',
+      timeoutMs: 20_000,
+      intervalMs: 250,
+      probe: async () => {
+        const service = (await api('GET', '/services/busy')).body;
+        const usage = (await (
+          await fetch(`${stack.awsUrl}/_steward/usage?cluster=default&startedBy=steward/busy`)
+        ).json()) as { tasks: number; cpuPercent: number };
+        return service.runningCount === 2 && usage.tasks === 2 && usage.cpuPercent < 11
+          ? 1
+          : undefined;
+      },
+    });
+    await stack.tick();
+    // 10% on two tasks: ceil(2 × 10 / 60) = 1, within minCapacity 1.
+    expect(await desiredOf('busy')).toBe(1);
+    expect(await messagesOf('busy')).toContainEqual(
+      expect.stringMatching(
+        /^\(service busy\) scaled from 2 to 1 tasks: .*10.*60.*\(policy cpu-60\)/,
       ),
     );
   });

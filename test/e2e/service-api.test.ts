@@ -93,6 +93,39 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+describe('the OpenAPI document', () => {
+  it('is served without a token and describes every operation with its statuses', async () => {
+    const doc = await api('GET', '/openapi.json', { token: null });
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    const operations = Object.entries(doc.body.paths as JsonObject).flatMap(([path, item]) =>
+      Object.keys(item as JsonObject)
+        .filter((k) => ['get', 'put', 'post', 'patch', 'delete'].includes(k))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations.sort()).toEqual(
+      [
+        'DELETE /services/{serviceName}',
+        'GET /health',
+        'GET /openapi.json',
+        'GET /services',
+        'GET /services/{serviceName}',
+        'GET /services/{serviceName}/events',
+        'GET /services/{serviceName}/tasks',
+        'GET /task-definitions/{family}',
+        'PATCH /services/{serviceName}',
+        'POST /services',
+        'POST /services/{serviceName}/redeploy',
+        'POST /task-definitions',
+        'PUT /services/{serviceName}',
+      ].sort(),
+    );
+    expect(Object.keys(doc.body.paths['/services'].post.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '403', '409', '413', '415']),
+    );
+  });
+});
+
 describe('task definitions', () => {
   it('registers one from JSON and lists the family, newest first', async () => {
     const first = await api('POST', '/task-definitions', { body: fargateDefinition('web') });
