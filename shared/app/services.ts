@@ -408,10 +408,10 @@ function dropUndefinedFields(o: Record<string, unknown>): Record<string, unknown
 
 /**
  * The task definition a spec stores. An inline definition is validated as ECS would, checked against
- * the role allow-list and the launch type, registered, and pinned (`family:revision`). A family
- * without a revision is pinned to its latest revision, as ECS does at CreateService/UpdateService,
- * so a revision registered later starts no unannounced rollout. With a role allow-list every
- * reference is looked up, its roles checked, and pinned, so what was checked is what runs.
+ * the role allow-list and the launch type, registered, and pinned (`family:revision`). A reference
+ * must name an ACTIVE task definition, as CreateService requires; a family without a revision is
+ * pinned to its latest revision, as ECS does, so a revision registered later starts no unannounced
+ * rollout; its roles and launch compatibility are checked, so what was checked is what runs.
  */
 async function resolveTaskDefinition(
   deps: ServiceDeps,
@@ -427,12 +427,18 @@ async function resolveTaskDefinition(
     );
     return `${registered.family}:${registered.revision}`;
   }
-  const pinned = /:\d+$/.test(taskDefinition);
-  if (pinned && deps.access.roleArns === undefined) return taskDefinition;
   const found = await deps.taskDefinitions.describe(taskDefinition);
   if (!found) {
     throw new ValidationError('Invalid service: taskDefinition', [
       { path: 'taskDefinition', message: `${taskDefinition} is not a registered task definition` },
+    ]);
+  }
+  if (found.status !== 'ACTIVE') {
+    throw new ValidationError('Invalid service: taskDefinition', [
+      {
+        path: 'taskDefinition',
+        message: `${taskDefinition} is ${found.status}: new services and deployments need an ACTIVE revision`,
+      },
     ]);
   }
   checkCompatible(found, fargate);

@@ -37,6 +37,11 @@ beforeAll(async () => {
     taskStepDelayMs: 10,
     tickIntervalMs: 0,
   });
+  // The services here run no task, but their task definition must exist (as for CreateService).
+  const registered = await call('POST', '/task-definitions', {
+    body: { family: 'none', containerDefinitions: [{ name: 'app', image: 'app:1', memory: 128 }] },
+  });
+  expect(registered.status).toBe(201);
 }, 30_000);
 
 afterAll(async () => {

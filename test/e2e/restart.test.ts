@@ -58,6 +58,13 @@ describe('a persisted stack restarted on the same data dir', () => {
     const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
     try {
       const api = apiClient({ apiUrl: first.apiUrl, token });
+      const registered = await api('POST', '/task-definitions', {
+        body: {
+          family: 'none',
+          containerDefinitions: [{ name: 'app', image: 'app:1', memory: 128 }],
+        },
+      });
+      expect(registered.status).toBe(201);
       const created = await api('POST', '/services', {
         body: { serviceName: 'kept', taskDefinition: 'none:1', desiredCount: 0 },
       });

@@ -196,6 +196,26 @@ describe('services', () => {
     expect(tasks[0]?.taskDefinitionArn).toMatch(/task-definition\/inline-def:1$/);
   });
 
+  it('refuses a reference to a task definition that is not registered, or no longer ACTIVE', async () => {
+    const ghost = await api('POST', '/services', { body: fargateService('ghost', 'ghost:1', 1) });
+    expect(ghost.status).toBe(400);
+    expect(ghost.body.errors).toEqual([
+      { path: 'taskDefinition', message: 'ghost:1 is not a registered task definition' },
+    ]);
+    await api('POST', '/task-definitions', { body: fargateDefinition('retired') });
+    const deregistered = await stack.emulator.handle('DeregisterTaskDefinition', {
+      taskDefinition: 'retired:1',
+    });
+    expect(deregistered.status).toBe(200);
+    const retired = await api('POST', '/services', {
+      body: fargateService('retired', 'retired:1', 1),
+    });
+    expect(retired.status).toBe(400);
+    expect(retired.body.errors[0].message).toMatch(/retired:1 is INACTIVE/);
+    expect((await api('GET', '/services/ghost')).status).toBe(404);
+    expect((await api('GET', '/services/retired')).status).toBe(404);
+  });
+
   it('refuses a bad inline task definition, naming the field under taskDefinition', async () => {
     const definition = fargateDefinition('bad-inline');
     definition.cpu = '300';
