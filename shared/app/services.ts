@@ -17,6 +17,7 @@ import {
   changedLaunchFields,
   type Deployment,
   type DeploymentStatus,
+  launchesOnFargate,
   launchFieldsOf,
   type ServiceRecord,
   type ServiceSpec,
@@ -459,17 +460,6 @@ function checkCompatible(
       },
     ]);
   }
-}
-
-/** Whether a spec launches on Fargate (launchType, or a strategy naming a Fargate provider). */
-function launchesOnFargate(spec: {
-  launchType?: string | undefined;
-  capacityProviderStrategy?: { capacityProvider: string }[] | undefined;
-}): boolean {
-  return (
-    spec.launchType === 'FARGATE' ||
-    (spec.capacityProviderStrategy?.some((i) => i.capacityProvider.startsWith('FARGATE')) ?? false)
-  );
 }
 
 /** Runs `f` once; later calls share its promise. */

@@ -109,6 +109,20 @@ export function changedLaunchFields(a: ServiceSpec, b: ServiceSpec): string[] {
   return LAUNCH_FIELDS.filter((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f]));
 }
 
+/** The capacity providers that are Fargate's own. */
+export const FARGATE_PROVIDERS: ReadonlySet<string> = new Set(['FARGATE', 'FARGATE_SPOT']);
+
+/** Whether a spec launches on Fargate: its launch type, or a strategy naming a Fargate provider. */
+export function launchesOnFargate(spec: {
+  launchType?: string | undefined;
+  capacityProviderStrategy?: readonly { capacityProvider: string }[] | undefined;
+}): boolean {
+  return (
+    spec.launchType === LaunchType.FARGATE ||
+    (spec.capacityProviderStrategy?.some((i) => FARGATE_PROVIDERS.has(i.capacityProvider)) ?? false)
+  );
+}
+
 /** The deployment tasks are launched for: the generation at which their launch fields last changed. */
 export type Deployment = {
   /** Tasks launched for it carry it as STEWARD_DEPLOYMENT; tasks of a lower one are replaced. */

@@ -88,21 +88,6 @@ const MAX_OUTCOME_CHARS = 240;
 /** A capacity: an ECS desired count. */
 export const capacitySchema = z.int().min(0).max(MAX_CAPACITY);
 
-/** A service's scaling bounds, each optional; min ≤ max when both are given. */
-export const capacityBoundsSchema = z
-  .strictObject({
-    minCapacity: capacitySchema.optional(),
-    maxCapacity: capacitySchema.optional(),
-  })
-  .superRefine((b, ctx) => {
-    if (b.minCapacity !== undefined && b.maxCapacity !== undefined && b.minCapacity > b.maxCapacity)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['maxCapacity'],
-        message: 'must be at least minCapacity',
-      });
-  });
-
 const cooldownSchema = z.int().min(0).max(86_400);
 
 const policyNameSchema = z

@@ -4,9 +4,15 @@
  */
 import { z } from 'zod';
 import { type FieldError, ValidationError } from './errors';
-import { LaunchType, MAX_SERVICE_NAME, SERVICE_NAME } from './model';
+import {
+  FARGATE_PROVIDERS,
+  LaunchType,
+  launchesOnFargate,
+  MAX_SERVICE_NAME,
+  SERVICE_NAME,
+} from './model';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart';
-import { scalingPoliciesSchema } from './scaling';
+import { capacitySchema, scalingPoliciesSchema } from './scaling';
 
 /** A cluster: its name, or its ARN. */
 const CLUSTER = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/)?[A-Za-z0-9_-]{1,255}$/;
@@ -86,8 +92,6 @@ const capacityProviderStrategySchema = z
     }
   });
 
-const FARGATE_PROVIDERS: ReadonlySet<string> = new Set(['FARGATE', 'FARGATE_SPOT']);
-
 /** ECS PlacementConstraint (at most 10). */
 const placementConstraintsSchema = z
   .array(
@@ -150,8 +154,6 @@ const spotFallbackSchema = z.strictObject({
   retrySpotAfterSeconds: z.int().min(60).max(86_400).default(900),
 });
 
-const capacity = z.int().min(0).max(10_000);
-
 /** Steward's restart policy; every field optional (defaults: DEFAULT_RESTART_POLICY). */
 export const restartPolicySchema = z
   .strictObject({
@@ -191,7 +193,7 @@ const serviceFields = {
   taskDefinition: z.union([taskDefinitionRefSchema, z.record(z.string(), z.unknown())], {
     error: 'must be family, family:revision, a task definition ARN, or a task definition object',
   }),
-  desiredCount: capacity,
+  desiredCount: capacitySchema,
   launchType: z.enum([LaunchType.EC2, LaunchType.FARGATE, LaunchType.EXTERNAL]).optional(),
   capacityProviderStrategy: capacityProviderStrategySchema.optional(),
   platformVersion: z
@@ -215,8 +217,8 @@ const serviceFields = {
   propagateTags: z.enum(['TASK_DEFINITION', 'SERVICE', 'NONE']).optional(),
   enableExecuteCommand: z.boolean().optional(),
   restartPolicy: restartPolicySchema.optional(),
-  minCapacity: capacity.optional(),
-  maxCapacity: capacity.optional(),
+  minCapacity: capacitySchema.optional(),
+  maxCapacity: capacitySchema.optional(),
   scalingPolicies: scalingPoliciesSchema.optional(),
   /** Seconds; a task is replaced once it has run this long. */
   maxTaskLifetime: z.int().min(300).max(31_536_000).optional(),
@@ -248,9 +250,7 @@ function checkServiceFields(
   if (spec.launchType !== undefined && strategy !== undefined) {
     bad('capacityProviderStrategy', 'cannot be given with launchType (choose one)');
   }
-  const fargate =
-    spec.launchType === LaunchType.FARGATE ||
-    (strategy?.some((i) => FARGATE_PROVIDERS.has(i.capacityProvider)) ?? false);
+  const fargate = launchesOnFargate(spec);
   if (fargate && spec.networkConfiguration === undefined) {
     bad('networkConfiguration', 'is required on Fargate (tasks use the awsvpc network mode)');
   }
@@ -309,7 +309,7 @@ export const replaceServiceSchema = z
     cluster: z.string().optional(),
     ...serviceFields,
     /** Left out, the current count stays (scaling policies or a person may have changed it). */
-    desiredCount: capacity.optional(),
+    desiredCount: capacitySchema.optional(),
   })
   .superRefine(checkServiceFields);
 export type ReplaceServiceInput = z.infer<typeof replaceServiceSchema>;

@@ -1195,14 +1195,6 @@ export function validateTaskDefinition(input: unknown): RegisterTaskDefinitionIn
   });
 }
 
-/** The IAM roles a definition names (task role, then execution role), each once. */
-export function rolesOf(
-  def: Pick<RegisterTaskDefinitionInput, 'taskRoleArn' | 'executionRoleArn'>,
-): string[] {
-  const roles = [def.taskRoleArn, def.executionRoleArn].filter((r): r is string => r !== undefined);
-  return [...new Set(roles)];
-}
-
 /** How many aliases a YAML body may expand; more is treated as an entity-expansion attack. */
 export const MAX_YAML_ALIASES = 100;
 

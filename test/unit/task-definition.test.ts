@@ -10,7 +10,6 @@ import {
   memoryMiBOf,
   parseTaskDefinitionBody,
   registerTaskDefinitionSchema,
-  rolesOf,
   validateTaskDefinition,
 } from '../../shared/core/task-definition';
 
@@ -286,33 +285,6 @@ describe('validateTaskDefinition: realistic definitions', () => {
     expect(registerTaskDefinitionSchema.safeParse(fargate({ networkMode: 'bridge' })).success).toBe(
       false,
     );
-  });
-});
-
-describe('rolesOf', () => {
-  it.each<[def: Json, roles: string[]]>([
-    [{}, []],
-    [{ taskRoleArn: 'app-task' }, ['app-task']],
-    [
-      { executionRoleArn: 'arn:aws:iam::123456789012:role/exec' },
-      ['arn:aws:iam::123456789012:role/exec'],
-    ],
-    [
-      {
-        taskRoleArn: 'arn:aws:iam::123456789012:role/task',
-        executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
-      },
-      ['arn:aws:iam::123456789012:role/task', 'arn:aws:iam::123456789012:role/exec'],
-    ],
-    [
-      {
-        taskRoleArn: 'arn:aws:iam::123456789012:role/both',
-        executionRoleArn: 'arn:aws:iam::123456789012:role/both',
-      },
-      ['arn:aws:iam::123456789012:role/both'],
-    ],
-  ])('names the roles of %j', (roles, expected) => {
-    expect(rolesOf(validateTaskDefinition(fargate(roles)))).toEqual(expected);
   });
 });
 
