@@ -39,7 +39,6 @@ export type Deps = {
   config: Config;
   store: ServiceStore;
   ecs: EcsCluster;
-  metrics: Metrics;
   taskDefinitions: TaskDefinitions;
   access: AccessPolicy;
   queue: ReconcileQueue;
@@ -79,6 +78,17 @@ const clientSettings = {
   requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
 } as const;
 
+/**
+ * The scaling policies' metrics (CloudWatch). Only the tick reads metrics, so only it builds this;
+ * the other functions' bundles and cold starts do without the CloudWatch client.
+ */
+export function wireMetrics(): Metrics {
+  return makeCloudWatchMetrics({
+    client: new CloudWatchClient(clientSettings),
+    onIssue: (issue) => logger.warn('A metric could not be read', { ...issue }),
+  });
+}
+
 /** Builds the real dependencies from the environment. */
 export function wire(env: NodeJS.ProcessEnv = process.env): Deps {
   const config = readConfig(env);
@@ -101,10 +111,6 @@ export function wire(env: NodeJS.ProcessEnv = process.env): Deps {
     }),
     ecs: makeEcsSdkCluster({ client: ecsClient }),
     taskDefinitions: makeEcsTaskDefinitions({ client: ecsClient }),
-    metrics: makeCloudWatchMetrics({
-      client: new CloudWatchClient(clientSettings),
-      onIssue: (issue) => logger.warn('A metric could not be read', { ...issue }),
-    }),
     access: config.access,
     queue: makeEventBridgeReconcileQueue({
       client: new EventBridgeClient(clientSettings),

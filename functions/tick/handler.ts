@@ -11,7 +11,7 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { allServices, type ResyncDeps, type ResyncResult, resync } from '../../shared/app/resync';
 import { type ScalingDeps, type ScalingResult, scaleServices } from '../../shared/app/scaling';
 import { logger, MetricUnit, metrics } from '../../shared/observability';
-import { wire } from '../../shared/wiring';
+import { wire, wireMetrics } from '../../shared/wiring';
 
 /** The handler over explicit dependencies. */
 export function makeHandler(deps: ResyncDeps & ScalingDeps) {
@@ -31,7 +31,7 @@ export function makeHandler(deps: ResyncDeps & ScalingDeps) {
   };
 }
 
-const deps = wire();
+const deps = { ...wire(), metrics: wireMetrics() };
 
 export const handler = middy(makeHandler({ ...deps, orphanGraceMs: deps.config.orphanGraceMs }))
   .use(injectLambdaContext(logger, { resetKeys: true }))
