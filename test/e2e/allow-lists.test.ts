@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Stack } from '../../local/stack';
 import { type ApiCall, startApiStack } from '../support/api';
+import { fargateTaskDefinition } from '../support/emulator-server';
 import type { JsonObject } from '../support/json';
 
 const ACCOUNT = '000000000000';
@@ -17,13 +18,8 @@ let stack: Stack;
 let api: ApiCall;
 
 const definition = (family: string, taskRoleArn?: string): JsonObject => ({
-  family,
-  networkMode: 'awsvpc',
-  requiresCompatibilities: ['FARGATE'],
-  cpu: '256',
-  memory: '512',
+  ...fargateTaskDefinition({ family, containers: [{ name: 'app', image: 'nginx:1.27' }] }),
   ...(taskRoleArn ? { taskRoleArn } : {}),
-  containerDefinitions: [{ name: 'app', image: 'nginx:1.27' }],
 });
 
 const service = (serviceName: string, taskDefinition: unknown, cluster?: string) => ({

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Stack } from '../../local/stack';
 import { type ApiCall, startApiStack } from '../support/api';
+import { fargateTaskDefinition } from '../support/emulator-server';
 import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
@@ -49,14 +50,10 @@ async function tickUntil(what: string, done: (tasks: TaskView[]) => boolean): Pr
 beforeAll(async () => {
   ({ stack, api } = await startApiStack('replace'));
   const created = await api('POST', '/task-definitions', {
-    body: {
+    body: fargateTaskDefinition({
       family: 'app',
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'app', image: 'nginx:1.27' }],
-    },
+      containers: [{ name: 'app', image: 'nginx:1.27' }],
+    }),
   });
   expect(created.status).toBe(201);
 }, 30_000);

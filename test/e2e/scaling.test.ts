@@ -10,6 +10,7 @@ import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Stack } from '../../local/stack';
 import { type ApiCall, startApiStack } from '../support/api';
+import { fargateTaskDefinition } from '../support/emulator-server';
 import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
@@ -26,13 +27,9 @@ let cloudwatch: CloudWatchClient;
 const network = { awsvpcConfiguration: { subnets: ['subnet-1'] } };
 
 function definition(family: string, cpuPercent?: string): JsonObject {
-  return {
+  return fargateTaskDefinition({
     family,
-    networkMode: 'awsvpc',
-    requiresCompatibilities: ['FARGATE'],
-    cpu: '256',
-    memory: '512',
-    containerDefinitions: [
+    containers: [
       {
         name: 'app',
         image: 'nginx:1.27',
@@ -41,7 +38,7 @@ function definition(family: string, cpuPercent?: string): JsonObject {
           : { dockerLabels: { 'steward.emulator/cpu-percent': cpuPercent } }),
       },
     ],
-  };
+  });
 }
 
 /** Moves the stack's clock through the control API, as a user would with curl. */

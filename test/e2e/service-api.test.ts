@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
 import type { Stack } from '../../local/stack';
 import { type ApiCall, startApiStack } from '../support/api';
+import { fargateTaskDefinition } from '../support/emulator-server';
 import type { JsonObject } from '../support/json';
 import { waitFor } from '../support/wait';
 
@@ -18,19 +19,15 @@ const network = { awsvpcConfiguration: { subnets: ['subnet-0123456789abcdef0'] }
 
 /** A Fargate task definition body (RegisterTaskDefinition) with `containers` containers. */
 function fargateDefinition(family: string, containers = 1, image = 'nginx:1.27'): JsonObject {
-  return {
+  return fargateTaskDefinition({
     family,
-    networkMode: 'awsvpc',
-    requiresCompatibilities: ['FARGATE'],
-    cpu: '256',
-    memory: '512',
-    containerDefinitions: Array.from({ length: containers }, (_, i) => ({
+    containers: Array.from({ length: containers }, (_, i) => ({
       name: `c${i}`,
       image,
       essential: i === 0,
       memoryReservation: 32,
     })),
-  };
+  });
 }
 
 /** A service body on Fargate with the given task definition. */
