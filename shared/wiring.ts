@@ -7,6 +7,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { makeCloudWatchMetrics } from './adapters/cloudwatch-metrics';
@@ -14,6 +15,7 @@ import { makeDynamoDbServiceStore } from './adapters/dynamodb-service-store';
 import { paceEcsClient } from './adapters/ecs-pacing';
 import { makeEcsSdkCluster } from './adapters/ecs-sdk-cluster';
 import { makeEcsTaskDefinitions } from './adapters/ecs-task-definitions';
+import { makeElbv2LoadBalancing } from './adapters/elbv2-load-balancing';
 import { makeEventBridgeReconcileQueue } from './adapters/eventbridge-reconcile-queue';
 import { makeSqsDeadLetters } from './adapters/sqs-dead-letters';
 import { type AccessPolicy, listSetting } from './core/access';
@@ -21,6 +23,7 @@ import { systemOrLocalNow } from './local-clock';
 import { logger } from './observability';
 import type { DeadLetters } from './ports/dead-letters';
 import type { EcsCluster } from './ports/ecs-cluster';
+import type { LoadBalancing } from './ports/load-balancing';
 import type { Metrics } from './ports/metrics';
 import type { ReconcileQueue } from './ports/reconcile-queue';
 import type { ServiceStore } from './ports/service-store';
@@ -40,6 +43,7 @@ export type Deps = {
   store: ServiceStore;
   ecs: EcsCluster;
   taskDefinitions: TaskDefinitions;
+  loadBalancing: LoadBalancing;
   access: AccessPolicy;
   queue: ReconcileQueue;
   deadLetters: DeadLetters;
@@ -111,6 +115,9 @@ export function wire(env: NodeJS.ProcessEnv = process.env): Deps {
     }),
     ecs: makeEcsSdkCluster({ client: ecsClient }),
     taskDefinitions: makeEcsTaskDefinitions({ client: ecsClient }),
+    loadBalancing: makeElbv2LoadBalancing({
+      client: new ElasticLoadBalancingV2Client(clientSettings),
+    }),
     access: config.access,
     queue: makeEventBridgeReconcileQueue({
       client: new EventBridgeClient(clientSettings),

@@ -27,6 +27,7 @@ import type {
   Expectation,
   ServiceRecord,
   ServiceSpec,
+  Target,
   TaskRecord,
 } from '../core/model';
 import type { LaunchFailure } from '../core/restart';
@@ -144,6 +145,7 @@ export function makeDynamoDbServiceStore(options: {
         expectations: {},
         pendingStops: {},
         launchFailures: [],
+        targets: {},
         status: {
           phase: 'ACTIVE',
           desiredCount: spec.desiredCount,
@@ -335,6 +337,7 @@ export function makeDynamoDbServiceStore(options: {
       status,
       reissue = [],
       launchFailures,
+      targets,
     }) {
       const names: Record<string, string> = { '#status': 'status' };
       const values: Record<string, unknown> = {
@@ -362,7 +365,27 @@ export function makeDynamoDbServiceStore(options: {
         values[`:i${i}`] = r.at;
         sets.push(`expectations.#i${i}.issuedAt = :i${i}`);
       });
+      const targetRemoves: string[] = [];
+      if (targets && (targets.set.length > 0 || targets.forget.length > 0)) {
+        names['#tg'] = 'targets';
+        if (!targets.mapExists) {
+          // A record from before load balancers: the map is written whole (a nested path needs it).
+          values[':tg'] = Object.fromEntries(targets.set.map((t) => [t.taskId, t.targets]));
+          sets.push('#tg = :tg');
+        } else {
+          targets.set.forEach((t, i) => {
+            names[`#t${i}`] = t.taskId;
+            values[`:t${i}`] = t.targets;
+            sets.push(`#tg.#t${i} = :t${i}`);
+          });
+          targets.forget.forEach((id, i) => {
+            names[`#f${i}`] = id;
+            targetRemoves.push(`#tg.#f${i}`);
+          });
+        }
+      }
       const removes = [
+        ...targetRemoves,
         ...forget.map((token, i) => {
           names[`#r${i}`] = token;
           return `expectations.#r${i}`;
@@ -744,6 +767,7 @@ function toServiceRecord(item: Record<string, unknown>): ServiceRecord {
     expectations: (item.expectations ?? {}) as Record<string, Expectation>,
     pendingStops: (item.pendingStops ?? {}) as Record<string, number>,
     launchFailures: (item.launchFailures ?? []) as LaunchFailure[],
+    ...(item.targets ? { targets: item.targets as Record<string, Target[]> } : {}),
     status: { ...status, conditions: status.conditions ?? [] },
     createdAt: String(item.createdAt),
     updatedAt: String(item.updatedAt),

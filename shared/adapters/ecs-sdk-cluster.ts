@@ -14,7 +14,14 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { dropUndefined } from '../core/events';
-import { LaunchEnv, launchInfoOf, type TaskRecord, type TaskStatus, taskIdOf } from '../core/model';
+import {
+  LaunchEnv,
+  launchInfoOf,
+  privateIpOf,
+  type TaskRecord,
+  type TaskStatus,
+  taskIdOf,
+} from '../core/model';
 import type { EcsCluster, LaunchRequest, LaunchResult } from '../ports/ecs-cluster';
 
 /** ECS answers these when the request itself is wrong; retrying the same request cannot help. */
@@ -176,6 +183,7 @@ export function toTaskRecord(task: Task): TaskRecord {
     stopCode: task.stopCode,
     stoppedReason: task.stoppedReason,
     capacityProviderName: task.capacityProviderName,
+    privateIp: privateIpOf(task.attachments),
     updatedAt: undefined,
     ...launchInfoOf(task.overrides),
   });

@@ -87,10 +87,12 @@ function toView(td: TaskDefinition): TaskDefinitionView {
     family: td.family ?? '',
     revision: td.revision ?? 0,
     status: td.status ?? 'ACTIVE',
-    containers: (td.containerDefinitions ?? []).map((c) => ({
-      name: c.name ?? '',
-      image: c.image ?? '',
-    })),
+    containers: (td.containerDefinitions ?? []).map((c) => {
+      const ports = (c.portMappings ?? []).flatMap((m) =>
+        m.containerPort === undefined ? [] : [m.containerPort],
+      );
+      return { name: c.name ?? '', image: c.image ?? '', ...(ports.length > 0 ? { ports } : {}) };
+    }),
   };
   if (td.taskRoleArn) view.taskRoleArn = td.taskRoleArn;
   if (td.executionRoleArn) view.executionRoleArn = td.executionRoleArn;

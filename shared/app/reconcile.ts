@@ -14,14 +14,25 @@ import {
   type ServiceRecord,
   type ServiceSpec,
   startedByFor,
+  type Target,
+  type TargetGroupsHealth,
+  type TargetHealth,
+  targetKey,
 } from '../core/model';
 import { needsClaim, needsSettle, type Plan, plan } from '../core/plan';
 import { LAUNCH_FAILURES_KEPT, type LaunchFailure } from '../core/restart';
 import { serviceFieldsSchema, toFieldErrors } from '../core/schemas';
+import { byTargetGroup, targetGroupsToRead } from '../core/targets';
 import type { EcsCluster, LaunchResult } from '../ports/ecs-cluster';
+import { type LoadBalancing, LoadBalancingRefusal } from '../ports/load-balancing';
 import type { ServiceStore } from '../ports/service-store';
 
-export type ReconcileDeps = { store: ServiceStore; ecs: EcsCluster; clock: () => number };
+export type ReconcileDeps = {
+  store: ServiceStore;
+  ecs: EcsCluster;
+  loadBalancing: LoadBalancing;
+  clock: () => number;
+};
 
 export type ReconcileResult = {
   serviceName: string;
@@ -56,8 +67,11 @@ export async function reconcile(
     const state = await deps.store.readState(serviceName);
     if (!state) return { ...base, outcome: 'missing' };
     const { service } = state;
+    // A load-balanced service's targets are read first: whether its tasks serve, drain or failed
+    // their health checks is ELB's to say.
+    const targetHealth = await readTargetHealth(deps.loadBalancing, service);
     const now = deps.clock();
-    const p = plan({ service, tasks: state.tasks, now });
+    const p = plan({ service, tasks: state.tasks, now, ...(targetHealth ? { targetHealth } : {}) });
     let version = service.stateVersion;
 
     // The circuit breaker tripped with rollback on: the spec goes back to the last completed
@@ -86,6 +100,11 @@ export async function reconcile(
             forgetStops: p.forgetStops,
             reissue: p.retries.map((e) => ({ token: e.token, at: now })),
             ...(p.launchFailures ? { launchFailures: p.launchFailures } : {}),
+            targets: {
+              set: p.registrations.map((r) => ({ taskId: r.taskId, targets: r.record })),
+              forget: p.forgetTargets,
+              mapExists: service.targets !== undefined,
+            },
             status: p.status,
           })
         : await deps.store.settle({
@@ -120,6 +139,15 @@ async function act(options: {
   const name = spec.serviceName;
   const retried = new Set(p.retries.map((e) => e.token));
 
+  // Tasks about to stop leave their target groups first (they drain; a later reconcile stops them).
+  const refusals: string[] = [];
+  await changeTargets({
+    lb: deps.loadBalancing,
+    targets: p.deregistrations,
+    op: 'deregister',
+    refusals,
+  });
+
   const toLaunch = [...p.retries, ...p.launches];
   const outcomes = await mapLimit(toLaunch, LAUNCH_CONCURRENCY, (e) => launch(deps, service, e));
   const failed: { token: string; reason: string; slot: number; retryable: boolean }[] = [];
@@ -141,9 +169,22 @@ async function act(options: {
     if (retried.has(e.token))
       await deps.store.recordObservation({ serviceName: name, task: outcome.task });
   }
+  await changeTargets({
+    lb: deps.loadBalancing,
+    targets: p.registrations.flatMap((r) => r.targets),
+    op: 'register',
+    refusals,
+  });
   const stops = [...p.stops, ...p.stopRetries];
   for (const s of stops)
     await deps.ecs.stop({ cluster: spec.cluster, taskArn: s.taskArn, reason: s.reason });
+  if (refusals.length > 0) {
+    await appendEvents(
+      deps,
+      name,
+      refusals.map((r) => `(service ${name}) ${r}`),
+    );
+  }
 
   if (failed.length > 0) {
     const now = deps.clock();
@@ -231,6 +272,54 @@ function withoutLaunchFields(spec: ServiceSpec): Partial<ServiceSpec> {
   const out: Record<string, unknown> = { ...spec };
   for (const f of ROLLBACK_FIELDS) delete out[f];
   return out as Partial<ServiceSpec>;
+}
+
+/**
+ * What ELB says of the target groups a service uses (the spec's, and those its tasks were
+ * registered with), or undefined for a service without load balancers.
+ */
+async function readTargetHealth(
+  lb: LoadBalancing,
+  service: ServiceRecord,
+): Promise<TargetGroupsHealth | undefined> {
+  const arns = targetGroupsToRead(service);
+  if (arns.length === 0) return undefined;
+  const read = await Promise.all(arns.map((arn) => lb.targetHealth(arn)));
+  const out = new Map<
+    string,
+    { missing: true } | { missing?: false; targets: ReadonlyMap<string, TargetHealth> }
+  >();
+  arns.forEach((arn, i) => {
+    const group = read[i];
+    if (group === undefined || group.missing === true) {
+      out.set(arn, { missing: true });
+      return;
+    }
+    out.set(arn, {
+      targets: new Map(group.targets.map((d) => [targetKey(d.target), d.health])),
+    });
+  });
+  return out;
+}
+
+/** Registers or deregisters targets, one call per target group; ELB's refusals become events. */
+async function changeTargets(o: {
+  lb: LoadBalancing;
+  targets: Target[];
+  op: 'register' | 'deregister';
+  refusals: string[];
+}): Promise<void> {
+  await Promise.all(
+    [...byTargetGroup(o.targets)].map(async ([arn, targets]) => {
+      const ids = targets.map((t) => ({ id: t.id, port: t.port }));
+      try {
+        await (o.op === 'register' ? o.lb.register(arn, ids) : o.lb.deregister(arn, ids));
+      } catch (error) {
+        if (!(error instanceof LoadBalancingRefusal)) throw error;
+        o.refusals.push(`is unable to ${o.op} targets in (target-group ${arn}): ${error.message}`);
+      }
+    }),
+  );
 }
 
 function appendEvents(deps: ReconcileDeps, serviceName: string, messages: string[]): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { isLive, ownerOf, type ServiceRecord, type TaskRecord } from '../core/model';
 import { needsClaim, needsSettle, plan } from '../core/plan';
+import { targetGroupsToRead } from '../core/targets';
 import type { ServiceState, ServiceStore } from '../ports/service-store';
 import { type ReconcileDeps, reconcile } from './reconcile';
 
@@ -171,6 +172,9 @@ async function resyncCluster(options: {
  * still says "steady", and only the tick is left to notice.
  */
 function hasWork(state: ServiceState, now: number): boolean {
+  // Target health changes without any ECS event (a task turns unhealthy, a target finishes
+  // draining): a load-balanced service is reconciled by every tick, which reads its target groups.
+  if (targetGroupsToRead(state.service).length > 0) return true;
   const p = plan({ service: state.service, tasks: state.tasks, now });
   return (
     needsClaim(p) || needsSettle(p, state.service.status) || p.remove || p.stopRetries.length > 0

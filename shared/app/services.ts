@@ -17,10 +17,12 @@ import {
   changedLaunchFields,
   type Deployment,
   type DeploymentStatus,
+  type LoadBalancer,
   launchesOnFargate,
   launchFieldsOf,
   type ServiceRecord,
   type ServiceSpec,
+  type Target,
   type TaskRecord,
 } from '../core/model';
 import { type PolicyReport, scalingReport } from '../core/scaling';
@@ -36,6 +38,7 @@ import {
   updateServiceSchema,
 } from '../core/schemas';
 import { validateTaskDefinition } from '../core/task-definition';
+import type { LoadBalancing } from '../ports/load-balancing';
 import type { ReconcileQueue } from '../ports/reconcile-queue';
 import type { Page, ServiceEvent, ServiceStore, WriteResult } from '../ports/service-store';
 import type { TaskDefinitions } from '../ports/task-definitions';
@@ -45,6 +48,7 @@ export type ServiceDeps = {
   queue: ReconcileQueue;
   clock: () => number;
   taskDefinitions: TaskDefinitions;
+  loadBalancing: LoadBalancing;
   access: AccessPolicy;
 };
 
@@ -82,11 +86,11 @@ export async function createService(deps: ServiceDeps, body: unknown): Promise<W
   if (await deps.store.getService(input.serviceName, { consistent: true })) {
     throw new ConflictError(`Service ${input.serviceName} already exists`);
   }
-  const taskDefinition = await resolveTaskDefinition(
-    deps,
-    input.taskDefinition,
-    launchesOnFargate(input),
-  );
+  const taskDefinition = await resolveTaskDefinition(deps, {
+    taskDefinition: input.taskDefinition,
+    fargate: launchesOnFargate(input),
+    loadBalancers: input.loadBalancers,
+  });
   const spec = specOf({ ...input, serviceName: input.serviceName, cluster, taskDefinition });
   const now = new Date(deps.clock()).toISOString();
   const written = await deps.store.createService({ spec, now });
@@ -108,7 +112,11 @@ export async function replaceService(
   }
   // Registered at most once, after every check, whatever the number of write attempts.
   const taskDefinition = once(() =>
-    resolveTaskDefinition(deps, body.taskDefinition, launchesOnFargate(body)),
+    resolveTaskDefinition(deps, {
+      taskDefinition: body.taskDefinition,
+      fargate: launchesOnFargate(body),
+      loadBalancers: body.loadBalancers,
+    }),
   );
   return writeSpec(deps, { serviceName, ifMatch: input.ifMatch }, async (current) => {
     if (
@@ -160,8 +168,22 @@ export async function updateService(
     parseOrThrow({ schema: serviceFieldsSchema, input: merged, what: 'update' });
     if (body.taskDefinition !== undefined) {
       const given = body.taskDefinition;
-      resolved ??= once(() => resolveTaskDefinition(deps, given, launchesOnFargate(merged)));
+      resolved ??= once(() =>
+        resolveTaskDefinition(deps, {
+          taskDefinition: given,
+          fargate: launchesOnFargate(merged),
+          loadBalancers: merged.loadBalancers,
+        }),
+      );
       change.taskDefinition = await resolved();
+    } else if (body.loadBalancers !== undefined && (merged.loadBalancers?.length ?? 0) > 0) {
+      // New target groups for the same task definition: they must fit it, as for a new service.
+      const found = await deps.taskDefinitions.describe(current.spec.taskDefinition);
+      await checkLoadBalancers(deps, {
+        loadBalancers: merged.loadBalancers ?? [],
+        definition: found ?? { containers: [] },
+        reference: current.spec.taskDefinition,
+      });
     }
     return { change };
   });
@@ -255,7 +277,11 @@ export type TaskView = Pick<
   | 'stoppedAt'
   | 'stopCode'
   | 'stoppedReason'
->;
+  | 'privateIp'
+> & {
+  /** Load balanced: the targets Steward registered the task as (until they are deregistered). */
+  targets?: Target[];
+};
 
 /** The service's tasks as Steward last saw them (live, and stopped within the last hours). */
 export async function listServiceTasks(
@@ -264,8 +290,8 @@ export async function listServiceTasks(
 ): Promise<Page<TaskView>> {
   const serviceName = validName(input.serviceName);
   const limit = maxResultsOf(input.maxResults);
-  if (!(await deps.store.getService(serviceName)))
-    throw new NotFoundError(`Service ${serviceName} not found`);
+  const service = await deps.store.getService(serviceName);
+  if (!service) throw new NotFoundError(`Service ${serviceName} not found`);
   const page = await deps.store.listTasks({
     serviceName,
     ...(limit !== undefined ? { limit } : {}),
@@ -274,7 +300,10 @@ export async function listServiceTasks(
   return {
     ...page,
     items: page.items.map(
-      ({ version: _v, launchToken: _t, clusterArn: _c, updatedAt: _u, ...view }) => view,
+      ({ version: _v, launchToken: _t, clusterArn: _c, updatedAt: _u, ...view }): TaskView => {
+        const targets = service.targets?.[view.taskId];
+        return targets && targets.length > 0 ? { ...view, targets } : view;
+      },
     ),
   };
 }
@@ -416,13 +445,32 @@ function dropUndefinedFields(o: Record<string, unknown>): Record<string, unknown
  */
 async function resolveTaskDefinition(
   deps: ServiceDeps,
-  taskDefinition: string | Record<string, unknown>,
-  fargate: boolean,
+  o: {
+    taskDefinition: string | Record<string, unknown>;
+    fargate: boolean;
+    /** The service's load balancers: the definition must have their containers and ports. */
+    loadBalancers: LoadBalancer[] | undefined;
+  },
 ): Promise<string> {
+  const { taskDefinition, fargate } = o;
+  const loadBalancers = o.loadBalancers ?? [];
   if (typeof taskDefinition !== 'string') {
     const definition = nested('taskDefinition', () => validateTaskDefinition(taskDefinition));
     checkCompatible(definition, fargate);
     checkRoles(deps.access, definition);
+    await checkLoadBalancers(deps, {
+      loadBalancers,
+      reference: 'the inline task definition',
+      definition: {
+        ...(definition.networkMode ? { networkMode: definition.networkMode } : {}),
+        containers: definition.containerDefinitions.map((c) => ({
+          name: c.name,
+          ports: (c.portMappings ?? []).flatMap((m) =>
+            m.containerPort === undefined ? [] : [m.containerPort],
+          ),
+        })),
+      },
+    });
     const registered = await nested('taskDefinition', () =>
       deps.taskDefinitions.register(definition as Record<string, unknown>),
     );
@@ -444,7 +492,70 @@ async function resolveTaskDefinition(
   }
   checkCompatible(found, fargate);
   checkRoles(deps.access, found);
+  await checkLoadBalancers(deps, {
+    loadBalancers,
+    definition: found,
+    reference: `${found.family}:${found.revision}`,
+  });
   return `${found.family}:${found.revision}`;
+}
+
+/**
+ * A load-balanced service's task definition and target groups, checked as CreateService checks
+ * them: each `containerName` names a container that maps `containerPort`; the awsvpc network mode
+ * (Steward registers each task by its IP); each target group exists, with target type `ip`.
+ * Every bad field is named at once.
+ */
+async function checkLoadBalancers(
+  deps: ServiceDeps,
+  o: {
+    loadBalancers: LoadBalancer[];
+    definition: { networkMode?: string; containers: { name: string; ports?: number[] }[] };
+    /** How errors name the task definition ("web:3"). */
+    reference: string;
+  },
+): Promise<void> {
+  if (o.loadBalancers.length === 0) return;
+  const errors: FieldError[] = [];
+  const mode = o.definition.networkMode ?? 'bridge';
+  if (mode !== 'awsvpc') {
+    errors.push({
+      path: 'loadBalancers',
+      message: `need a task definition with networkMode awsvpc (Steward registers each task by its IP address); ${o.reference} has ${mode}`,
+    });
+  }
+  const groups = await Promise.all(
+    o.loadBalancers.map((lb) => deps.loadBalancing.describeTargetGroup(lb.targetGroupArn)),
+  );
+  o.loadBalancers.forEach((lb, i) => {
+    const at = `loadBalancers[${i}]`;
+    const container = o.definition.containers.find((c) => c.name === lb.containerName);
+    if (!container) {
+      const names = o.definition.containers.map((c) => c.name).join(', ');
+      errors.push({
+        path: `${at}.containerName`,
+        message: `names no container of ${o.reference}${names ? ` (its containers: ${names})` : ''}`,
+      });
+    } else if (!(container.ports ?? []).includes(lb.containerPort)) {
+      const ports = (container.ports ?? []).join(', ');
+      errors.push({
+        path: `${at}.containerPort`,
+        message: `is not a port of container ${lb.containerName} in ${o.reference} (${ports ? `its container ports: ${ports}` : 'it maps no ports'})`,
+      });
+    }
+    const group = groups[i];
+    if (!group) {
+      errors.push({ path: `${at}.targetGroupArn`, message: 'names no existing target group' });
+    } else if (group.targetType !== 'ip') {
+      errors.push({
+        path: `${at}.targetGroupArn`,
+        message: `has target type ${group.targetType}; Steward registers each task by its IP address, so the target group's target type must be ip`,
+      });
+    }
+  });
+  if (errors.length > 0) {
+    throw new ValidationError(`Invalid service: ${errors.map((e) => e.path).join(', ')}`, errors);
+  }
 }
 
 /** A service on Fargate needs a task definition that declares FARGATE compatibility. */

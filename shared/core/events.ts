@@ -4,7 +4,7 @@
  * tolerated, as ECS asks ("make sure that your application is prepared to handle unknown properties").
  */
 import { z } from 'zod';
-import { launchInfoOf, ownerOf, type TaskRecord, TaskStatus, taskIdOf } from './model';
+import { launchInfoOf, ownerOf, privateIpOf, type TaskRecord, TaskStatus, taskIdOf } from './model';
 import { parseOrThrow, serviceNameSchema } from './schemas';
 
 export const TASK_STATE_CHANGE = 'ECS Task State Change';
@@ -33,6 +33,8 @@ const taskDetailSchema = z.object({
   capacityProviderName: z.string().optional(),
   // Where Steward's slot and launch token travel; shape checked loosely, read by launchInfoOf.
   overrides: z.unknown().optional(),
+  // The network interface, whose private IP is registered with target groups (privateIpOf).
+  attachments: z.unknown().optional(),
 });
 
 const taskStateChangeSchema = z.object({
@@ -95,6 +97,7 @@ export function parseControllerEvent(event: unknown): ControllerEvent {
         stopCode: d.stopCode,
         stoppedReason: d.stoppedReason,
         capacityProviderName: d.capacityProviderName,
+        privateIp: privateIpOf(d.attachments),
         updatedAt: d.updatedAt,
         ...launchInfoOf(d.overrides),
       }),

@@ -49,6 +49,42 @@ export type CapacityProviderStrategyItem = {
 export type PlacementConstraint = { type: 'distinctInstance' | 'memberOf'; expression?: string };
 export type PlacementStrategy = { type: 'random' | 'spread' | 'binpack'; field?: string };
 export type Tag = { key: string; value?: string };
+
+/**
+ * ECS LoadBalancer, for Application and Network Load Balancer target groups: each task's
+ * `containerName` container is registered at `containerPort` (ip targets: awsvpc tasks only).
+ */
+export type LoadBalancer = { targetGroupArn: string; containerName: string; containerPort: number };
+
+/** One target Steward registered for a task: its private IP and port in one target group. */
+export type Target = { targetGroupArn: string; id: string; port: number };
+
+/** ELB's target health states (DescribeTargetHealth). */
+export type TargetHealthState =
+  | 'initial'
+  | 'healthy'
+  | 'unhealthy'
+  | 'unhealthy.draining'
+  | 'unused'
+  | 'draining'
+  | 'unavailable';
+
+/** A target's health as ELB reports it. */
+export type TargetHealth = { state: TargetHealthState; reason?: string; description?: string };
+
+/**
+ * What reconcile read of the target groups it needs: per target group ARN, the registered targets'
+ * health by `id:port` (an unlisted target is not registered), or `missing` if the group is gone.
+ */
+export type TargetGroupsHealth = ReadonlyMap<
+  string,
+  { missing: true } | { missing?: false; targets: ReadonlyMap<string, TargetHealth> }
+>;
+
+/** The key of a target in TargetGroupsHealth's per-group map. */
+export function targetKey(target: Pick<Target, 'id' | 'port'>): string {
+  return `${target.id}:${target.port}`;
+}
 export type PropagateTags = 'TASK_DEFINITION' | 'SERVICE' | 'NONE';
 
 /** Steward's own: launch on on-demand Fargate while Fargate Spot has no capacity, then go back. */
@@ -71,6 +107,10 @@ export type ServiceSpec = {
   deploymentConfiguration: DeploymentConfiguration;
   placementConstraints?: PlacementConstraint[];
   placementStrategy?: PlacementStrategy[];
+  /** Target groups each task is registered with once RUNNING, and drained from before it stops. */
+  loadBalancers?: LoadBalancer[];
+  /** Seconds after a task starts during which failing target health checks do not stop it. */
+  healthCheckGracePeriodSeconds?: number;
   tags?: Tag[];
   propagateTags?: PropagateTags;
   enableExecuteCommand?: boolean;
@@ -99,6 +139,7 @@ export const LAUNCH_FIELDS = [
   'networkConfiguration',
   'placementConstraints',
   'placementStrategy',
+  'loadBalancers',
   'tags',
   'propagateTags',
   'enableExecuteCommand',
@@ -232,6 +273,12 @@ export type ServiceRecord = {
   pendingStops: Record<string, number>;
   /** Recent launches ECS refused (newest last, bounded): they count towards the restart policy. */
   launchFailures: LaunchFailure[];
+  /**
+   * The targets Steward registered (or is about to register) for each task, by task id: what it
+   * deregisters before the task stops, whatever the spec says by then. Absent on records written
+   * before load balancers existed (none registered).
+   */
+  targets?: Record<string, Target[]>;
   status: ServiceStatus;
   createdAt: string;
   updatedAt: string;
@@ -254,6 +301,8 @@ export type TaskRecord = {
   fallback?: boolean;
   taskDefinitionArn?: string;
   capacityProviderName?: string;
+  /** The task's private IPv4 address (awsvpc: its ENI's), registered as an ip target. */
+  privateIp?: string;
   createdAt?: string;
   startedAt?: string;
   stoppingAt?: string;
@@ -346,3 +395,22 @@ export function taskIdOf(taskArn: string): string {
 export function isLive(task: Pick<TaskRecord, 'lastStatus'>): boolean {
   return task.lastStatus !== TaskStatus.STOPPED && task.lastStatus !== TaskStatus.DELETED;
 }
+
+/**
+ * The private IPv4 address of a task's elastic network interface (awsvpc), from the `attachments`
+ * that ECS puts in every task event and DescribeTasks answer once the interface exists.
+ */
+export function privateIpOf(attachments: unknown): string | undefined {
+  if (!Array.isArray(attachments)) return undefined;
+  for (const a of attachments) {
+    const details = (a as { details?: unknown } | null)?.details;
+    if (!Array.isArray(details)) continue;
+    const ip = (details as { name?: unknown; value?: unknown }[]).find(
+      (d) => d?.name === 'privateIPv4Address',
+    )?.value;
+    if (typeof ip === 'string' && IPV4.test(ip)) return ip;
+  }
+  return undefined;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

@@ -15,6 +15,8 @@ import {
   type ServiceRecord,
   type ServiceSpec,
   type ServiceStatus,
+  type Target,
+  type TargetGroupsHealth,
   type TaskRecord,
   TaskStatus,
 } from './model';
@@ -26,6 +28,7 @@ import {
   type RestartDecision,
   restartDecision,
 } from './restart';
+import { HEALTH_CHECK_STOP, type TargetsView, targetsView, unionTargets } from './targets';
 
 /** How long a written-down launch may stay unseen before it counts as a failed launch. */
 export const EXPECTATION_TTL_MS = 5 * 60_000;
@@ -46,6 +49,9 @@ export const MAX_OUTSTANDING_LAUNCHES = 500;
 
 export type StopAction = { taskArn: string; taskId: string; reason: string };
 
+/** Targets to register for a task, and what its recorded targets become (claimed first). */
+export type Registration = { taskId: string; targets: Target[]; record: Target[] };
+
 export type Plan = {
   /** New expectations to claim, then launch. */
   launches: Expectation[];
@@ -58,6 +64,12 @@ export type Plan = {
   stopRetries: StopAction[];
   /** Stop requests that are done (the task stopped or is gone): drop them from the record. */
   forgetStops: string[];
+  /** Load-balanced tasks to register with their target groups (recorded in the claim first). */
+  registrations: Registration[];
+  /** Targets to deregister: of tasks about to stop (they drain first) or already stopping. */
+  deregistrations: Target[];
+  /** Tasks gone whose targets are all deregistered: drop their recorded targets. */
+  forgetTargets: string[];
   /** Service events for what changed, said once (when it changes, not at every reconcile). */
   messages: string[];
   /** The service's launch failures with the expired launches added, when there are any. */
@@ -91,9 +103,18 @@ const PENDING_STATES: ReadonlySet<string> = new Set([
   TaskStatus.ACTIVATING,
 ]);
 
-/** Decides what one reconcile does. `now` is epoch ms. */
-export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: number }): Plan {
+/**
+ * Decides what one reconcile does. `now` is epoch ms. `targetHealth` is what reconcile read of the
+ * target groups of a load-balanced service (see targets.ts); absent, no target group is known.
+ */
+export function plan(input: {
+  service: ServiceRecord;
+  tasks: TaskRecord[];
+  now: number;
+  targetHealth?: TargetGroupsHealth;
+}): Plan {
   const { service, tasks, now } = input;
+  const lb = targetsView({ service, health: input.targetHealth });
   const { spec } = service;
   const desired = service.deleting || spec.paused === true ? 0 : spec.desiredCount;
   const deploymentId = service.deployment.id;
@@ -139,7 +160,26 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
   const live = tasks.filter(isLive);
   const stopRequested = (t: TaskRecord) =>
     t.desiredStatus === 'STOPPED' || service.pendingStops[t.taskId] !== undefined;
-  const keeping = live.filter((t) => !stopRequested(t));
+  // A task that fails its target health checks is stopped (after its grace period), as ECS does:
+  // its slot is free from now on.
+  const healthStops: StopAction[] = spend(
+    live
+      .filter((t) => !stopRequested(t))
+      .flatMap((t) => {
+        const failed = lb.failedHealthCheck(t, now);
+        if (failed === undefined) return [];
+        const why = failed.health.description ?? failed.health.reason ?? failed.health.state;
+        return [
+          {
+            taskArn: t.taskArn,
+            taskId: t.taskId,
+            reason: `${HEALTH_CHECK_STOP} (target-group ${failed.target.targetGroupArn}): ${why}`,
+          },
+        ];
+      }),
+  );
+  const failingHealth = new Set(healthStops.map((s) => s.taskId));
+  const keeping = live.filter((t) => !stopRequested(t) && !failingHealth.has(t.taskId));
   const liveIds = new Set(live.map((t) => t.taskId));
   const forgetStops = spend(
     Object.keys(service.pendingStops)
@@ -198,7 +238,7 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
   for (let slot = 0; slot < desired; slot++) if (!occupied.has(slot)) free.push(slot);
   // Empty slots first, then replacements (a deployment never delays filling a hole).
   const targets = [...free, ...replaceable];
-  const breaker = circuitBreakerOf({ service, tasks, desired, now });
+  const breaker = circuitBreakerOf({ service, tasks, desired, now, serving: lb.serving });
   const room =
     decision.kind === 'go' && !breaker.tripped
       ? Math.max(
@@ -228,7 +268,11 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
   // tasks below the minimum healthy count.
   // A replaceable slot the bound leaves no room to launch into is freed by stopping its outdated
   // holder (within the minimum healthy count): stop first, then launch, as ECS does at 100%.
-  const stops: StopAction[] = [];
+  // With load balancers, "running" means serving (healthy in every target group), and a task is
+  // deregistered and left to drain before it is stopped.
+  const stops: StopAction[] = [...healthStops];
+  const deregistrations: Target[] = [];
+  const leaving = new Set<string>();
   if (outstanding.length === 0) {
     const excess = keepCount + launches.length - desired;
     const blockedSlots = targets.slice(launches.length);
@@ -237,17 +281,23 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
       return holder && outdated(holder) ? [holder] : [];
     });
     const candidates = [
-      ...[...misplaced].sort(stopOrder(desired)),
-      ...blockedHolders.sort(stopOrder(desired)),
+      ...[...misplaced].sort(stopOrder(desired, lb)),
+      ...blockedHolders.sort(stopOrder(desired, lb)),
     ];
     let wanted = Math.min(candidates.length, Math.max(excess, 0) + blockedSlots.length);
-    let running = keeping.filter((t) => t.lastStatus === TaskStatus.RUNNING).length;
+    let running = keeping.filter(lb.serving).length;
     for (const t of candidates) {
       if (wanted === 0 || budget <= 0) break;
-      const isRunning = t.lastStatus === TaskStatus.RUNNING;
+      const isRunning = lb.serving(t);
       if (isRunning && running - 1 < minRunning) continue;
       if (isRunning) running -= 1;
       wanted -= 1;
+      leaving.add(t.taskId);
+      if (!lb.drained(t.taskId)) {
+        // Deregistered now, stopped by a later reconcile once its targets have drained.
+        deregistrations.push(...lb.toDeregister(t.taskId));
+        continue;
+      }
       budget -= 1;
       stops.push({
         taskArn: t.taskArn,
@@ -256,6 +306,28 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
       });
     }
   }
+  // Tasks on their way out (stop requested, stopping, stopped or gone) leave their target groups
+  // at once; their recorded targets are forgotten once none is registered any more.
+  const liveById = new Map(live.map((t) => [t.taskId, t]));
+  const forgetTargets: string[] = [];
+  for (const taskId of Object.keys(service.targets ?? {}).sort()) {
+    const t = liveById.get(taskId);
+    if (t !== undefined && !stopRequested(t) && !failingHealth.has(taskId)) continue;
+    deregistrations.push(...lb.toDeregister(taskId));
+    if (t === undefined && lb.drained(taskId)) forgetTargets.push(taskId);
+  }
+  const forgetTargetsNow = spend(forgetTargets);
+  // Current tasks that run join their target groups (recorded in the claim, then registered).
+  const registrations: Registration[] = spend(
+    keeping
+      .filter((t) => !leaving.has(t.taskId))
+      .flatMap((t) => {
+        const targets = lb.toRegister(t);
+        return targets.length === 0
+          ? []
+          : [{ taskId: t.taskId, targets, record: unionTargets(lb.recorded(t.taskId), targets) }];
+      }),
+  );
 
   const runningCount = live.filter((t) => t.lastStatus === TaskStatus.RUNNING).length;
   const pendingCount =
@@ -268,9 +340,11 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     outstanding.length === 0 &&
     misplaced.length === 0 &&
     replaceable.length === 0 &&
+    registrations.length === 0 &&
+    deregistrations.length === 0 &&
     live.length === desired &&
     keeping.length === desired &&
-    keeping.every((t) => t.lastStatus === TaskStatus.RUNNING);
+    keeping.every(lb.serving);
   const stopRetries: StopAction[] = spend(
     live
       .filter((t) => {
@@ -290,10 +364,13 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
 
   // At this desired count the bounds may leave no room at all: no task may be added (maximum) and
   // none stopped (minimum healthy). Invariant 1 forbids the first; the user must change the bounds.
+  // A target group that is gone blocks every task from serving: the user must act on that too.
   const blocked =
     replaceable.length > 0 && maxLive <= desired && minRunning >= desired
       ? `Tasks cannot be replaced (deployment ${deploymentId}): with desiredCount ${desired}, minimumHealthyPercent ${minimumHealthyPercent} and maximumPercent ${maximumPercent} no task may be added or stopped. Raise maximumPercent or lower minimumHealthyPercent.`
-      : undefined;
+      : lb.missingGroups.length > 0
+        ? `Tasks cannot be registered: target group ${lb.missingGroups.join(', ')} does not exist. Create it, or change loadBalancers.`
+        : undefined;
   const conditions = conditionsOf({
     breaker,
     deploymentId,
@@ -304,6 +381,7 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     desired,
     busy: launches.length + stops.length + outstanding.length + (live.length - keeping.length) > 0,
     blocked,
+    ...(lb.balanced ? { healthyCount: keeping.filter(lb.serving).length } : {}),
   });
   // A launch that never showed up counts as a failed launch for the restart policy.
   const expiredFailures: LaunchFailure[] = forgetNow
@@ -324,6 +402,7 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     launches,
     desired,
     breaker,
+    serving: lb.serving,
   });
   const messages = messagesOf({
     name: spec.serviceName,
@@ -334,6 +413,12 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     started,
     expired: forgetNow.filter((f) => f.expired).length,
   });
+  messages.push(...targetMessages({ name: spec.serviceName, registrations, deregistrations }));
+  for (const s of healthStops) {
+    messages.push(
+      `(service ${spec.serviceName}) (task ${s.taskId}) ${s.reason.replace(/^Steward: task /, '')}.`,
+    );
+  }
 
   return {
     launches,
@@ -342,6 +427,9 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
     stops,
     stopRetries,
     forgetStops,
+    registrations,
+    deregistrations,
+    forgetTargets: forgetTargetsNow,
     messages,
     ...(expiredFailures.length > 0
       ? {
@@ -360,7 +448,13 @@ export function plan(input: { service: ServiceRecord; tasks: TaskRecord[]; now: 
       conditions,
       deployment,
     },
-    remove: service.deleting && live.length === 0 && outstanding.length === 0,
+    // Removed once nothing of it is left, in ECS or in its target groups.
+    remove:
+      service.deleting &&
+      live.length === 0 &&
+      outstanding.length === 0 &&
+      deregistrations.length === 0 &&
+      Object.keys(service.targets ?? {}).every((id) => lb.drained(id)),
     ...(breaker.tripped &&
     spec.deploymentConfiguration.deploymentCircuitBreaker?.rollback === true &&
     service.deployment.previous !== undefined &&
@@ -385,6 +479,8 @@ export function circuitBreakerOf(o: {
   tasks: TaskRecord[];
   desired: number;
   now: number;
+  /** Whether a task serves (load balanced: healthy in its target groups); default: it started. */
+  serving?: (task: TaskRecord) => boolean;
 }): Breaker {
   const { service } = o;
   const id = service.deployment.id;
@@ -399,12 +495,18 @@ export function circuitBreakerOf(o: {
   if (previous?.id === id && previous.rolloutState === 'COMPLETED') return quiet;
   if (o.desired === 0) return quiet;
   const mine = o.tasks.filter((t) => (t.deployment ?? 0) === id);
-  // One task of the deployment reached RUNNING: the deployment works; the breaker stands down.
-  if (mine.some((t) => t.startedAt !== undefined)) return quiet;
+  // One task of the deployment reached RUNNING (load balanced: passed its health checks): the
+  // deployment works; the breaker stands down.
+  const works = o.serving ?? ((t: TaskRecord) => t.startedAt !== undefined);
+  if (mine.some(works)) return quiet;
   const since = Date.parse(service.deployment.startedAt);
-  // Failed to start, in ECS's words; tasks Steward stopped itself (scale-in, pause) do not count.
+  // Failed to start, in ECS's words, or failed its target health checks (ECS's second stage);
+  // tasks Steward stopped itself (scale-in, pause) do not count.
   const failedToStart = mine.filter(
-    (t) => t.lastStatus === TaskStatus.STOPPED && t.stopCode === 'TaskFailedToStart',
+    (t) =>
+      t.lastStatus === TaskStatus.STOPPED &&
+      (t.stopCode === 'TaskFailedToStart' ||
+        (t.stoppedReason?.startsWith(HEALTH_CHECK_STOP) ?? false)),
   );
   // RunTask refusals that no retry can fix; capacity shortages are the Spot fallback's business.
   const refused = service.launchFailures.filter((f) => !f.retryable && !(f.at < since));
@@ -431,6 +533,7 @@ function deploymentStatusOf(o: {
   launches: Expectation[];
   desired: number;
   breaker: Breaker;
+  serving: (task: TaskRecord) => boolean;
 }): DeploymentStatus {
   const { id, reason, startedAt } = o.service.deployment;
   const current = o.live.filter((t) => (t.deployment ?? 0) === id);
@@ -441,10 +544,14 @@ function deploymentStatusOf(o: {
     o.launches.length;
   const outdatedCount = o.live.length - current.length;
   const previous = o.service.status.deployment;
-  // Nothing to run (desired 0, paused) completes nothing: the deployment completes once it runs.
+  // Nothing to run (desired 0, paused) completes nothing: the deployment completes once it runs
+  // (load balanced: once its tasks are healthy in their target groups).
   const done =
     (previous?.id === id && previous.rolloutState === 'COMPLETED') ||
-    (o.desired > 0 && outdatedCount === 0 && pendingCount === 0 && runningCount >= o.desired);
+    (o.desired > 0 &&
+      outdatedCount === 0 &&
+      pendingCount === 0 &&
+      current.filter(o.serving).length >= o.desired);
   return {
     id,
     rolloutState: o.breaker.tripped ? 'FAILED' : done ? 'COMPLETED' : 'IN_PROGRESS',
@@ -499,6 +606,8 @@ function conditionsOf(o: {
   desired: number;
   busy: boolean;
   blocked: string | undefined;
+  /** Load balanced: the tasks healthy in all their target groups. */
+  healthyCount?: number;
 }): Condition[] {
   const out: Condition[] = [];
   if (o.blocked !== undefined) out.push({ type: ConditionType.Blocked, message: o.blocked });
@@ -530,10 +639,12 @@ function conditionsOf(o: {
       type: ConditionType.Steady,
       message: `${o.runningCount} of ${o.desired} tasks running.`,
     });
-  } else if (o.busy || o.pendingCount > 0) {
+  } else if (o.busy || o.pendingCount > 0 || o.healthyCount !== undefined) {
+    const healthy =
+      o.healthyCount === undefined ? '' : ` (${o.healthyCount} healthy in their target groups)`;
     out.push({
       type: ConditionType.Progressing,
-      message: `${o.runningCount} of ${o.desired} tasks running, ${o.pendingCount} pending.`,
+      message: `${o.runningCount} of ${o.desired} tasks running${healthy}, ${o.pendingCount} pending.`,
     });
   }
   return out;
@@ -584,9 +695,33 @@ function messagesOf(o: {
   return out;
 }
 
-/** True when acting on the plan changes something in ECS or in the claimed state. */
+/** Service events for targets registered and deregistered, one per target group, in ECS's words. */
+function targetMessages(o: {
+  name: string;
+  registrations: Registration[];
+  deregistrations: Target[];
+}): string[] {
+  const count = (targets: Target[]) => {
+    const n = new Map<string, number>();
+    for (const t of targets) n.set(t.targetGroupArn, (n.get(t.targetGroupArn) ?? 0) + 1);
+    return [...n].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  };
+  return [
+    ...count(o.registrations.flatMap((r) => r.targets)).map(
+      ([arn, n]) => `(service ${o.name}) registered ${n} targets in (target-group ${arn})`,
+    ),
+    ...count(o.deregistrations).map(
+      ([arn, n]) => `(service ${o.name}) deregistered ${n} targets in (target-group ${arn})`,
+    ),
+  ];
+}
+
+/** True when acting on the plan changes something in ECS, its target groups or the claimed state. */
 export function needsClaim(p: Plan): boolean {
   return (
+    p.registrations.length > 0 ||
+    p.deregistrations.length > 0 ||
+    p.forgetTargets.length > 0 ||
     p.launches.length > 0 ||
     p.retries.length > 0 ||
     p.stops.length > 0 ||
@@ -628,11 +763,10 @@ function stopReason(
  * Which misplaced task to stop first: one not yet RUNNING; then a duplicate holder of a slot, then
  * one without a slot, then the highest slot beyond desired (scale-in removes the highest first).
  */
-function stopOrder(desired: number): (a: TaskRecord, b: TaskRecord) => number {
+function stopOrder(desired: number, lb: TargetsView): (a: TaskRecord, b: TaskRecord) => number {
   const rank = (t: TaskRecord) => (t.slot === undefined ? 1 : t.slot < desired ? 0 : 2);
   return (a, b) => {
-    const running =
-      Number(a.lastStatus === TaskStatus.RUNNING) - Number(b.lastStatus === TaskStatus.RUNNING);
+    const running = Number(lb.serving(a)) - Number(lb.serving(b));
     if (running !== 0) return running;
     if (rank(a) !== rank(b)) return rank(a) - rank(b);
     if (a.slot !== b.slot) return (b.slot ?? 0) - (a.slot ?? 0);

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { TaskRecord } from './model';
+import { HEALTH_CHECK_STOP } from './targets';
 
 export type RestartPolicy = {
   baseDelaySeconds: number;
@@ -70,7 +71,10 @@ const FAILED_STOP_CODES: ReadonlySet<string> = new Set([
  */
 export function failureTime(task: TaskRecord, policy: RestartPolicy): number | undefined {
   const stopping = task.desiredStatus === 'STOPPED' || task.lastStatus === 'STOPPED';
-  if (!stopping || !FAILED_STOP_CODES.has(task.stopCode ?? '')) return undefined;
+  const failed =
+    FAILED_STOP_CODES.has(task.stopCode ?? '') ||
+    (task.stoppedReason?.startsWith(HEALTH_CHECK_STOP) ?? false);
+  if (!stopping || !failed) return undefined;
   const stopped = Date.parse(task.stoppedAt ?? task.stoppingAt ?? task.updatedAt ?? '');
   if (!Number.isFinite(stopped)) return undefined;
   const started = Date.parse(task.startedAt ?? '');

@@ -126,6 +126,46 @@ const placementStrategySchema = z
   )
   .max(5, 'may hold at most 5 strategies');
 
+/** An Application or Network Load Balancer target group's ARN. */
+const TARGET_GROUP_ARN =
+  /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/;
+
+/**
+ * ECS LoadBalancer (at most 5 target groups a service). Classic Load Balancers (`loadBalancerName`)
+ * are refused: Steward registers task IPs with target groups, which Classic ones do not have.
+ * An empty list means none (as UpdateService takes it, to remove load balancers).
+ */
+const loadBalancersSchema = z
+  .array(
+    z.strictObject({
+      targetGroupArn: z
+        .string()
+        .regex(
+          TARGET_GROUP_ARN,
+          'must be a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)',
+        ),
+      containerName: z.string().min(1).max(255),
+      containerPort: z.int().min(1).max(65_535),
+      loadBalancerName: z
+        .unknown()
+        .refine(() => false, {
+          message:
+            'names a Classic Load Balancer, which Steward does not support: give the targetGroupArn of an Application or Network Load Balancer target group',
+        })
+        .optional(),
+    }),
+  )
+  .max(5, 'may name at most 5 target groups')
+  .superRefine((items, ctx) => {
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      if (seen.has(item.targetGroupArn)) {
+        ctx.addIssue({ code: 'custom', path: [i, 'targetGroupArn'], message: 'is named twice' });
+      }
+      seen.add(item.targetGroupArn);
+    });
+  });
+
 /** ECS tags: at most 50, keys unique; `aws:` is AWS's and `steward:` is Steward's. */
 const tagsSchema = z
   .array(
@@ -206,13 +246,8 @@ const serviceFields = {
   deploymentConfiguration: deploymentConfigurationSchema.optional(),
   placementConstraints: placementConstraintsSchema.optional(),
   placementStrategy: placementStrategySchema.optional(),
-  loadBalancers: z
-    .unknown()
-    .refine(() => false, {
-      message:
-        'is not supported: Steward runs tasks with RunTask and does not register them with Elastic Load Balancing',
-    })
-    .optional(),
+  loadBalancers: loadBalancersSchema.optional(),
+  healthCheckGracePeriodSeconds: z.int().min(0).max(2_147_483_647).optional(),
   tags: tagsSchema.optional(),
   propagateTags: z.enum(['TASK_DEFINITION', 'SERVICE', 'NONE']).optional(),
   enableExecuteCommand: z.boolean().optional(),
@@ -241,6 +276,8 @@ function checkServiceFields(
     maxCapacity?: number | undefined;
     scalingPolicies?: unknown[] | undefined;
     spotFallback?: { enabled: boolean } | undefined;
+    loadBalancers?: unknown[] | undefined;
+    healthCheckGracePeriodSeconds?: number | undefined;
   },
   ctx: z.RefinementCtx,
 ): void {
@@ -262,6 +299,16 @@ function checkServiceFields(
   }
   if (fargate && spec.placementStrategy !== undefined) {
     bad('placementStrategy', 'is not supported on Fargate');
+  }
+  const balanced = (spec.loadBalancers?.length ?? 0) > 0;
+  if (balanced && spec.networkConfiguration === undefined) {
+    bad(
+      'loadBalancers',
+      'need the awsvpc network mode (networkConfiguration): Steward registers each task by its IP address',
+    );
+  }
+  if (spec.healthCheckGracePeriodSeconds !== undefined && !balanced) {
+    bad('healthCheckGracePeriodSeconds', 'is only valid for a service with loadBalancers');
   }
   // Steward adds two tags of its own to every task; ECS takes at most 50.
   if (spec.propagateTags === 'SERVICE' && (spec.tags?.length ?? 0) > 48) {

@@ -59,6 +59,7 @@ documented(createServiceSchema, {
     '- `placementConstraints`: `memberOf` needs an `expression`, `distinctInstance` takes none. `placementStrategy`: `spread` needs a `field`, `binpack` takes `cpu` or `memory`, `random` none.',
     '- `tags`: keys unique, not starting with `aws:` or `steward:`; at most 48 with `propagateTags: SERVICE`.',
     '- `deploymentConfiguration.maximumPercent` above 100 when `minimumHealthyPercent` is 100; `restartPolicy.maxDelaySeconds` at least `baseDelaySeconds`.',
+    '- `loadBalancers`: the awsvpc network mode (`networkConfiguration`); each target group must exist with target type `ip`, and the task definition must have the `containerName` container mapping `containerPort`; `healthCheckGracePeriodSeconds` only with `loadBalancers`.',
     '- `minCapacity` ≤ `maxCapacity`, both required with `scalingPolicies`; `spotFallback` needs `FARGATE_SPOT` in the strategy; scaling policies have their own rules (names unique, one metric each, steps that cover every breach, valid schedules and time zones).',
     '- An inline `taskDefinition` is validated as `POST /task-definitions` validates one, and its roles checked against the allow-list (403).',
   ].join('\n'),
@@ -159,10 +160,13 @@ documented(service.spotFallback.unwrap(), {
     'Launch on on-demand Fargate while Fargate Spot has no capacity, and go back to Spot after `retrySpotAfterSeconds`.',
 });
 documented(service.loadBalancers.unwrap(), {
-  // Refused whatever its value: the property must be absent, which `not: {}` says exactly.
-  not: {},
+  id: 'LoadBalancers',
   description:
-    'Not supported: Steward runs tasks with RunTask and does not register them with Elastic Load Balancing.',
+    'Application or Network Load Balancer target groups (at most 5, each once; an empty list means none). Each task’s `containerName` container is registered at `containerPort` as an ip target once it runs, counts as healthy once healthy in every group, and is deregistered and left to drain before it stops. Needs the awsvpc network mode; the container must map that port. Classic Load Balancers (`loadBalancerName`) are refused.',
+});
+documented(service.healthCheckGracePeriodSeconds.unwrap(), {
+  description:
+    'Seconds after a task starts during which failing target health checks do not stop it (default 0); only with `loadBalancers`.',
 });
 documented(service.maxTaskLifetime, {
   description: 'Seconds; a RUNNING task older than this is replaced (rolling).',
@@ -282,6 +286,8 @@ export const serviceViewSchema = documented(
     deploymentConfiguration: deploymentConfigurationSchema,
     placementConstraints: service.placementConstraints,
     placementStrategy: service.placementStrategy,
+    loadBalancers: service.loadBalancers,
+    healthCheckGracePeriodSeconds: service.healthCheckGracePeriodSeconds,
     tags: service.tags,
     propagateTags: service.propagateTags,
     enableExecuteCommand: service.enableExecuteCommand,
@@ -337,6 +343,16 @@ export const taskViewSchema = documented(
     stoppedAt: isoTime('When it stopped.').optional(),
     stopCode: z.string().optional(),
     stoppedReason: z.string().optional(),
+    privateIp: documented(z.string(), {
+      description: 'The task’s private IPv4 address (awsvpc).',
+    }).optional(),
+    targets: documented(
+      z.array(z.object({ targetGroupArn: z.string(), id: z.string(), port: z.int() })),
+      {
+        description:
+          'Load balanced: the targets Steward registered the task as (ip and port per target group), until they are deregistered.',
+      },
+    ).optional(),
   }),
   { id: 'TaskView', description: 'A task as Steward last saw it (from ECS events and resync).' },
 );
@@ -370,7 +386,15 @@ export const taskDefinitionViewSchema = documented(
     requiresCompatibilities: z.array(z.string()).optional(),
     cpu: documented(z.string(), { description: 'CPU units, as ECS stores them.' }).optional(),
     memory: documented(z.string(), { description: 'MiB, as ECS stores them.' }).optional(),
-    containers: z.array(z.object({ name: z.string(), image: z.string() })),
+    containers: z.array(
+      z.object({
+        name: z.string(),
+        image: z.string(),
+        ports: documented(z.array(z.int().min(0).max(65_535)), {
+          description: 'The container ports its port mappings expose.',
+        }).optional(),
+      }),
+    ),
     registeredAt: isoTime('When ECS registered it.').optional(),
   }),
   {

@@ -4,6 +4,7 @@ import type {
   ServiceRecord,
   ServiceSpec,
   ServiceStatus,
+  Target,
   TaskRecord,
 } from '../core/model';
 import type { LaunchFailure } from '../core/restart';
@@ -101,6 +102,15 @@ export type ServiceStore = {
     reissue?: { token: string; at: number }[];
     /** Replaces the remembered launch failures (the caller keeps the list bounded). */
     launchFailures?: LaunchFailure[];
+    /**
+     * Recorded targets: `set` replaces a task's list, `forget` drops tasks' lists. `mapExists`: the
+     * record already has its `targets` map (false on records written before load balancers).
+     */
+    targets?: {
+      set: { taskId: string; targets: Target[] }[];
+      forget: string[];
+      mapExists: boolean;
+    };
     /** The status as the plan sees it, written in the same write. */
     status: ServiceStatus;
   }): Promise<WriteResult>;

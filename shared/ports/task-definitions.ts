@@ -12,7 +12,8 @@ export type TaskDefinitionView = {
   requiresCompatibilities?: string[];
   cpu?: string;
   memory?: string;
-  containers: { name: string; image: string }[];
+  /** `ports`: the container ports its port mappings expose. */
+  containers: { name: string; image: string; ports?: number[] }[];
   registeredAt?: string;
 };
 

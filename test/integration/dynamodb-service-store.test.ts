@@ -3,6 +3,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   QueryCommand as RawQueryCommand,
+  UpdateItemCommand as RawUpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { makeDynamoDbServiceStore } from '../../shared/adapters/dynamodb-service-store';
@@ -167,6 +168,7 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
         expectations: {},
         pendingStops: {},
         launchFailures: [],
+        targets: {},
         status: {
           phase: 'ACTIVE',
           desiredCount: 2,
@@ -480,6 +482,77 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       expect(record?.status).toEqual(planned);
       expect(record?.pendingStops).toEqual({});
       expect(record?.generation).toBe(1);
+    });
+
+    it('records and forgets the targets registered for tasks, in the claim', async () => {
+      const { name } = await created();
+      const [a, b] = [newTaskId(), newTaskId()];
+      const tg =
+        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';
+      const targetsOf = (ip: string) => [{ targetGroupArn: tg, id: ip, port: 8080 }];
+      const base = {
+        serviceName: name,
+        add: [],
+        forget: [],
+        stops: [],
+        forgetStops: [],
+        status: status(),
+      };
+      expect(
+        await store.claim({
+          ...base,
+          expectedVersion: 0,
+          targets: {
+            set: [
+              { taskId: a, targets: targetsOf('10.0.1.10') },
+              { taskId: b, targets: targetsOf('10.0.1.11') },
+            ],
+            forget: [],
+            mapExists: true,
+          },
+        }),
+      ).toEqual({ ok: true });
+      expect((await store.getService(name))?.targets).toEqual({
+        [a]: targetsOf('10.0.1.10'),
+        [b]: targetsOf('10.0.1.11'),
+      });
+      expect(
+        await store.claim({
+          ...base,
+          expectedVersion: 1,
+          targets: { set: [], forget: [a], mapExists: true },
+        }),
+      ).toEqual({ ok: true });
+      expect((await store.getService(name))?.targets).toEqual({ [b]: targetsOf('10.0.1.11') });
+    });
+
+    it('writes the targets map whole on a record from before load balancers', async () => {
+      const { name } = await created();
+      await client.send(
+        new RawUpdateItemCommand({
+          TableName: tableName,
+          Key: { PK: { S: `SERVICE#${name}` }, SK: { S: 'SPEC' } },
+          UpdateExpression: 'REMOVE targets',
+        }),
+      );
+      expect((await store.getService(name))?.targets).toBeUndefined();
+      const tg =
+        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';
+      const task = newTaskId();
+      const targets = [{ targetGroupArn: tg, id: '10.0.1.10', port: 80 }];
+      expect(
+        await store.claim({
+          serviceName: name,
+          expectedVersion: 0,
+          add: [],
+          forget: [],
+          stops: [],
+          forgetStops: [],
+          status: status(),
+          targets: { set: [{ taskId: task, targets }], forget: [], mapExists: false },
+        }),
+      ).toEqual({ ok: true });
+      expect((await store.getService(name))?.targets).toEqual({ [task]: targets });
     });
 
     it('takes a claim as large as a plan may make (MAX_CLAIM_ENTRIES): within the 4 KB expression limit', async () => {

@@ -25,6 +25,7 @@ import {
   totalCalls,
   waitForQuiet,
 } from '../support/harness';
+import { noLoadBalancing } from '../support/no-load-balancing';
 
 let h: Harness;
 
@@ -265,7 +266,12 @@ describe('stale and duplicate events', () => {
 
     const store = counting(h.store);
     const ecs = counting(h.cluster);
-    const deps: ReconcileDeps = { store: store.port, ecs: ecs.port, clock: h.clock.now };
+    const deps: ReconcileDeps = {
+      store: store.port,
+      ecs: ecs.port,
+      loadBalancing: noLoadBalancing,
+      clock: h.clock.now,
+    };
 
     const first = await handleControllerEvent(deps, running);
     expect(first.outcome).toBe('reconciled');

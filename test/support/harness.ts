@@ -26,6 +26,7 @@ import {
   startDynalite,
 } from './dynamodb-engines';
 import { registerFargateTaskDefinition, startEmulatorServer } from './emulator-server';
+import { noLoadBalancing } from './no-load-balancing';
 
 /** A clock the test moves: real time plus an offset, so time passes and can also jump. */
 export type TestClock = { now: () => number; advance: (ms: number) => void };
@@ -87,7 +88,7 @@ export async function startHarness(options: {
     emulator,
     events,
     clock,
-    deps: { store, ecs: cluster, clock: clock.now },
+    deps: { store, ecs: cluster, loadBalancing: noLoadBalancing, clock: clock.now },
     close: async () => {
       await stop();
       ddb.destroy();

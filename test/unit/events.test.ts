@@ -22,6 +22,7 @@ const TASK_DEFINITION_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/
 /** The fields of a TaskRecord an event may fill in. */
 const RECORD_KEYS = [
   'capacityProviderName',
+  'privateIp',
   'taskId',
   'taskArn',
   'clusterArn',
@@ -72,6 +73,8 @@ describe('parseControllerEvent: fixtures', () => {
           startedAt: '2025-03-14T09:21:41.904Z',
           updatedAt: '2025-03-14T09:21:41.904Z',
           capacityProviderName: 'FARGATE',
+          // The ENI's address (attachments[].details privateIPv4Address), for ip targets.
+          privateIp: '10.0.1.23',
           // From the container environment Steward set at launch.
           slot: 0,
           launchToken: LAUNCH_TOKEN,
@@ -101,6 +104,7 @@ describe('parseControllerEvent: fixtures', () => {
           stoppedReason: 'Essential container in task exited',
           updatedAt: '2025-03-14T11:05:18.664Z',
           capacityProviderName: 'FARGATE',
+          privateIp: '10.0.1.23',
           slot: 0,
           launchToken: LAUNCH_TOKEN,
         },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ownerOf, startedByFor, taskIdOf } from '../../shared/core/model';
+import { ownerOf, privateIpOf, startedByFor, taskIdOf } from '../../shared/core/model';
 import { newServiceNameSchema } from '../../shared/core/schemas';
 
 describe('task ownership from startedBy', () => {
@@ -37,5 +37,29 @@ describe('task ownership from startedBy', () => {
     ],
   ])('task id of %s', (arn, id) => {
     expect(taskIdOf(arn)).toBe(id);
+  });
+});
+
+describe('privateIpOf', () => {
+  const eni = (ip: unknown) => [
+    {
+      id: 'a1',
+      type: 'eni',
+      status: 'ATTACHED',
+      details: [
+        { name: 'subnetId', value: 'subnet-1' },
+        { name: 'privateIPv4Address', value: ip },
+      ],
+    },
+  ];
+  it.each<[string, unknown, string | undefined]>([
+    ['the ENI detail', eni('10.0.1.23'), '10.0.1.23'],
+    ['no attachments', undefined, undefined],
+    ['an attachment without details', [{ id: 'a1', type: 'eni' }], undefined],
+    ['a value that is no IPv4 address', eni('10.0.1.256'), undefined],
+    ['a number', eni(10), undefined],
+    ['not a list', { details: [] }, undefined],
+  ])('%s', (_name, attachments, expected) => {
+    expect(privateIpOf(attachments)).toBe(expected);
   });
 });

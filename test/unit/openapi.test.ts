@@ -1055,6 +1055,15 @@ const serviceView: Complete<ServiceView> = {
   },
   placementConstraints: [{ type: 'distinctInstance' }],
   placementStrategy: [{ type: 'binpack', field: 'memory' }],
+  loadBalancers: [
+    {
+      targetGroupArn:
+        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef',
+      containerName: 'app',
+      containerPort: 8080,
+    },
+  ],
+  healthCheckGracePeriodSeconds: 30,
   tags: [{ key: 'team', value: 'web' }],
   propagateTags: 'SERVICE',
   enableExecuteCommand: false,
@@ -1113,6 +1122,15 @@ const taskView: Complete<TaskView> = {
   stoppedAt: time,
   stopCode: 'EssentialContainerExited',
   stoppedReason: 'Essential container in task exited',
+  privateIp: '10.0.1.17',
+  targets: [
+    {
+      targetGroupArn:
+        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef',
+      id: '10.0.1.17',
+      port: 8080,
+    },
+  ],
 };
 
 const serviceEvent: Complete<ServiceEvent> = {
@@ -1134,7 +1152,7 @@ const taskDefinitionView: Complete<TaskDefinitionView> = {
   requiresCompatibilities: ['FARGATE'],
   cpu: '256',
   memory: '512',
-  containers: [{ name: 'app', image: 'public.ecr.aws/docker/library/httpd:2.4' }],
+  containers: [{ name: 'app', image: 'public.ecr.aws/docker/library/httpd:2.4', ports: [80] }],
   registeredAt: time,
 };
 

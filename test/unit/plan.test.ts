@@ -70,6 +70,9 @@ function expectedPlan(
     stops: [],
     stopRetries: [],
     forgetStops: [],
+    registrations: [],
+    deregistrations: [],
+    forgetTargets: [],
     remove: false,
     ...rest,
     status: {

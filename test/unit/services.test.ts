@@ -5,6 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createService, updateService } from '../../shared/app/services';
 import { ValidationError } from '../../shared/core/errors';
+import type { LoadBalancing } from '../../shared/ports/load-balancing';
 import type { ServiceStore } from '../../shared/ports/service-store';
 import type { TaskDefinitions } from '../../shared/ports/task-definitions';
 
@@ -29,6 +30,7 @@ function deps() {
     deps: {
       store: untouchedStore(calls),
       taskDefinitions: untouched<TaskDefinitions>('taskDefinitions', calls),
+      loadBalancing: untouched<LoadBalancing>('loadBalancing', calls),
       access: {},
       queue: { enqueue: async (name: string) => void queued.push(name) },
       clock: () => Date.UTC(2025, 0, 1),

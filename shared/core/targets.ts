@@ -1,0 +1,168 @@
+/**
+ * Load balancer targets (pure): which of a service's tasks are registered with its target groups,
+ * which serve (RUNNING and healthy in every group), which failed their health checks, and what to
+ * register and deregister. ECS does this for its own services; tasks started with RunTask join no
+ * target group, so Steward registers each one (ip targets: the task's private IP and the container's
+ * port) once it runs, and deregisters it, letting it drain, before it stops.
+ *
+ * What is registered is recorded on the service (`targets`) before RegisterTargets is called, so a
+ * task is always deregistered from what it joined, whatever the spec says by then.
+ */
+import {
+  type ServiceRecord,
+  type Target,
+  type TargetGroupsHealth,
+  type TargetHealth,
+  type TaskRecord,
+  TaskStatus,
+  targetKey,
+} from './model';
+
+/**
+ * Where a target stands: `registered` (listed and not draining, whatever its health), `draining`,
+ * `absent` (not listed, or its group is gone), or `unknown` (its group was not read).
+ */
+export type TargetPhase = 'registered' | 'draining' | 'absent' | 'unknown';
+
+/** The prefix of the stop reason for a task that failed its target health checks. */
+export const HEALTH_CHECK_STOP = 'Steward: task failed ELB health checks in';
+
+const UNHEALTHY: ReadonlySet<string> = new Set(['unhealthy', 'unhealthy.draining']);
+
+export type TargetsView = {
+  /** Whether any task of the service has or should have targets (target health was read). */
+  balanced: boolean;
+  /** The targets a task has, or should have: the spec's for a current task, else the recorded ones. */
+  targetsOf(task: TaskRecord): Target[];
+  /** The targets recorded for a task id (registered, or about to be). */
+  recorded(taskId: string): Target[];
+  healthOf(target: Target): TargetHealth | undefined;
+  phaseOf(target: Target): TargetPhase;
+  /** RUNNING and, if it is load balanced, healthy in every target group. */
+  serving(task: TaskRecord): boolean;
+  /**
+   * The first target group in which a RUNNING task is unhealthy, once its grace period is over, or
+   * undefined: such a task is stopped, as ECS stops one that fails its ELB health checks.
+   */
+  failedHealthCheck(
+    task: TaskRecord,
+    now: number,
+  ): { target: Target; health: TargetHealth } | undefined;
+  /** The spec's target groups that ELB says do not exist. */
+  missingGroups: string[];
+  /** A current task's targets still to register (known to be absent from groups that exist). */
+  toRegister(task: TaskRecord): Target[];
+  /** A task's recorded targets that are registered and not draining: to deregister before it stops. */
+  toDeregister(taskId: string): Target[];
+  /** Whether nothing recorded for the task is registered or draining any more (its stop may go). */
+  drained(taskId: string): boolean;
+};
+
+/** The service's targets, given what reconcile read of its target groups (undefined: nothing read). */
+export function targetsView(o: {
+  service: ServiceRecord;
+  health: TargetGroupsHealth | undefined;
+}): TargetsView {
+  const { service, health } = o;
+  const { spec } = service;
+  const balancers = spec.loadBalancers ?? [];
+  const recordedMap = service.targets ?? {};
+  const recorded = (taskId: string) => recordedMap[taskId] ?? [];
+  const current = (t: TaskRecord) => (t.deployment ?? 0) === service.deployment.id;
+  const wanted = (t: TaskRecord): Target[] =>
+    t.privateIp === undefined
+      ? []
+      : balancers.map((lb) => ({
+          targetGroupArn: lb.targetGroupArn,
+          id: t.privateIp as string,
+          port: lb.containerPort,
+        }));
+  const isBalanced = (t: TaskRecord) =>
+    (current(t) && balancers.length > 0) || recorded(t.taskId).length > 0;
+  const targetsOf = (t: TaskRecord) =>
+    current(t) && balancers.length > 0 ? wanted(t) : recorded(t.taskId);
+  const healthOf = (target: Target): TargetHealth | undefined => {
+    const group = health?.get(target.targetGroupArn);
+    if (group === undefined) return undefined;
+    if (group.missing === true) {
+      return { state: 'unused', reason: 'TargetGroupNotFound' };
+    }
+    return (
+      group.targets.get(targetKey(target)) ?? { state: 'unused', reason: 'Target.NotRegistered' }
+    );
+  };
+  const phaseOf = (target: Target): TargetPhase => {
+    const group = health?.get(target.targetGroupArn);
+    if (group === undefined) return 'unknown';
+    if (group.missing === true) return 'absent';
+    const h = group.targets.get(targetKey(target));
+    if (h === undefined) return 'absent';
+    return h.state === 'draining' ? 'draining' : 'registered';
+  };
+  const serving = (t: TaskRecord) => {
+    if (t.lastStatus !== TaskStatus.RUNNING) return false;
+    if (!isBalanced(t)) return true;
+    const targets = targetsOf(t);
+    return targets.length > 0 && targets.every((x) => healthOf(x)?.state === 'healthy');
+  };
+  return {
+    balanced:
+      balancers.length > 0 || Object.values(recordedMap).some((targets) => targets.length > 0),
+    targetsOf,
+    recorded,
+    healthOf,
+    phaseOf,
+    serving,
+    failedHealthCheck(t, now) {
+      if (t.lastStatus !== TaskStatus.RUNNING || !isBalanced(t)) return undefined;
+      const started = Date.parse(t.startedAt ?? '');
+      const grace = (spec.healthCheckGracePeriodSeconds ?? 0) * 1000;
+      if (!Number.isFinite(started) || now < started + grace) return undefined;
+      for (const target of targetsOf(t)) {
+        const h = healthOf(target);
+        if (h !== undefined && UNHEALTHY.has(h.state)) return { target, health: h };
+      }
+      return undefined;
+    },
+    missingGroups: balancers
+      .map((lb) => lb.targetGroupArn)
+      .filter((arn) => health?.get(arn)?.missing === true),
+    toRegister(t) {
+      if (!current(t) || t.lastStatus !== TaskStatus.RUNNING) return [];
+      return wanted(t).filter(
+        (x) => phaseOf(x) === 'absent' && health?.get(x.targetGroupArn)?.missing !== true,
+      );
+    },
+    toDeregister(taskId) {
+      return recorded(taskId).filter((x) => phaseOf(x) === 'registered');
+    },
+    drained(taskId) {
+      return recorded(taskId).every((x) => phaseOf(x) === 'absent');
+    },
+  };
+}
+
+/** The target groups whose health reconcile must read: the spec's and those tasks are recorded in. */
+export function targetGroupsToRead(service: ServiceRecord): string[] {
+  const arns = new Set((service.spec.loadBalancers ?? []).map((lb) => lb.targetGroupArn));
+  for (const targets of Object.values(service.targets ?? {}))
+    for (const t of targets) arns.add(t.targetGroupArn);
+  return [...arns].sort();
+}
+
+/** `a` with the targets of `b` it lacks (a task's recorded targets after a registration). */
+export function unionTargets(a: Target[], b: Target[]): Target[] {
+  const keys = new Set(a.map((t) => `${t.targetGroupArn} ${targetKey(t)}`));
+  return [...a, ...b.filter((t) => !keys.has(`${t.targetGroupArn} ${targetKey(t)}`))];
+}
+
+/** Groups targets by target group (one Register/DeregisterTargets call each). */
+export function byTargetGroup(targets: Target[]): Map<string, Target[]> {
+  const out = new Map<string, Target[]>();
+  for (const t of targets) {
+    const list = out.get(t.targetGroupArn);
+    if (list) list.push(t);
+    else out.set(t.targetGroupArn, [t]);
+  }
+  return out;
+}

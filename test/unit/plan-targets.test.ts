@@ -1,0 +1,439 @@
+/**
+ * plan() for load-balanced services: tasks join their target groups once RUNNING, count as serving
+ * only when healthy in every group, drain before they stop, are stopped when they fail their health
+ * checks after the grace period, and leave their groups when they stop on their own.
+ */
+import { describe, expect, it } from '@jest/globals';
+import {
+  type ServiceRecord,
+  type Target,
+  type TargetGroupsHealth,
+  type TargetHealth,
+  type TaskRecord,
+  targetKey,
+} from '../../shared/core/model';
+import { circuitBreakerOf, needsClaim, plan } from '../../shared/core/plan';
+import { DEFAULT_RESTART_POLICY, failureTime } from '../../shared/core/restart';
+import { HEALTH_CHECK_STOP } from '../../shared/core/targets';
+import { ACCOUNT, aService, aTask, NOW, REGION } from '../support/builders';
+
+const now = NOW;
+const TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web/0123456789abcdef`;
+const TG2 = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web-admin/fedcba9876543210`;
+
+/** `web` with one target group (container app, port 8080) unless told otherwise. */
+function balanced(
+  o: Partial<ServiceRecord> & {
+    desired?: number;
+    min?: number;
+    max?: number;
+    groups?: string[];
+    grace?: number;
+  } = {},
+): ServiceRecord {
+  const { desired, min, max, groups, grace, ...rest } = o;
+  const base = aService({
+    desiredCount: desired ?? 1,
+    minimumHealthyPercent: min ?? 100,
+    maximumPercent: max ?? 200,
+    ...rest,
+  });
+  return {
+    ...base,
+    spec: {
+      ...base.spec,
+      loadBalancers: (groups ?? [TG]).map((targetGroupArn) => ({
+        targetGroupArn,
+        containerName: 'app',
+        containerPort: 8080,
+      })),
+      ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
+    },
+    targets: rest.targets ?? {},
+  };
+}
+
+const ipOf = (slot: number, name = 'a') => `10.0.${name === 'a' ? 1 : 2}.${slot + 10}`;
+const task = (
+  o: { slot: number; name?: string; deployment?: number } & Partial<TaskRecord>,
+): TaskRecord => {
+  const { name = 'a', ...rest } = o;
+  return aTask({
+    name: `${name}-${o.slot}`,
+    privateIp: ipOf(o.slot, name),
+    startedAt: '2024-12-31T23:50:00.000Z',
+    ...rest,
+  });
+};
+const targetOf = (t: TaskRecord, arn = TG): Target => ({
+  targetGroupArn: arn,
+  id: t.privateIp as string,
+  port: 8080,
+});
+
+/** What ELB says: for each group, the listed targets and their state. */
+function health(
+  groups: Record<string, [Target, TargetHealth['state'], string?][] | 'missing'>,
+): TargetGroupsHealth {
+  return new Map(
+    Object.entries(groups).map(([arn, listed]) => [
+      arn,
+      listed === 'missing'
+        ? { missing: true as const }
+        : {
+            targets: new Map(
+              listed.map(([t, state, reason]) => [
+                targetKey(t),
+                { state, ...(reason ? { reason } : {}) },
+              ]),
+            ),
+          },
+    ]),
+  );
+}
+
+describe('plan: registering tasks with their target groups', () => {
+  it('registers a RUNNING task of the current deployment once, recording it first', () => {
+    const t = task({ slot: 0 });
+    const p = plan({ service: balanced(), tasks: [t], now, targetHealth: health({ [TG]: [] }) });
+    expect(p.registrations).toEqual([
+      { taskId: t.taskId, targets: [targetOf(t)], record: [targetOf(t)] },
+    ]);
+    expect(p.messages).toContain(`(service web) registered 1 targets in (target-group ${TG})`);
+    expect(p.status.steady).toBe(false);
+    expect(needsClaim(p)).toBe(true);
+  });
+
+  it('registers with every target group, each at the container port', () => {
+    const t = task({ slot: 0 });
+    const p = plan({
+      service: balanced({ groups: [TG, TG2] }),
+      tasks: [t],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(t), 'healthy']], [TG2]: [] }),
+    });
+    expect(p.registrations).toEqual([
+      { taskId: t.taskId, targets: [targetOf(t, TG2)], record: [targetOf(t, TG2)] },
+    ]);
+  });
+
+  it('does not register a task that is not RUNNING yet, or whose groups were not read', () => {
+    const pending = task({ slot: 0, lastStatus: 'PENDING' });
+    expect(
+      plan({ service: balanced(), tasks: [pending], now, targetHealth: health({ [TG]: [] }) })
+        .registrations,
+    ).toEqual([]);
+    const running = task({ slot: 0 });
+    expect(plan({ service: balanced(), tasks: [running], now }).registrations).toEqual([]);
+  });
+
+  it('is steady only once every task is healthy in every group', () => {
+    const t = task({ slot: 0 });
+    const service = balanced({ targets: { [t.taskId]: [targetOf(t)] } });
+    const initial = plan({
+      service,
+      tasks: [t],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(t), 'initial', 'Elb.RegistrationInProgress']] }),
+    });
+    expect(initial.registrations).toEqual([]);
+    expect(initial.status.steady).toBe(false);
+    expect(initial.status.conditions).toEqual([
+      {
+        type: 'Progressing',
+        message: '1 of 1 tasks running (0 healthy in their target groups), 0 pending.',
+      },
+    ]);
+    const healthy = plan({
+      service,
+      tasks: [t],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(t), 'healthy']] }),
+    });
+    expect(healthy.status.steady).toBe(true);
+    expect(needsClaim(healthy)).toBe(false);
+    expect(healthy.status.deployment?.rolloutState).toBe('COMPLETED');
+  });
+
+  it('says when a target group does not exist, and registers nothing in it', () => {
+    const t = task({ slot: 0 });
+    const p = plan({
+      service: balanced(),
+      tasks: [t],
+      now,
+      targetHealth: health({ [TG]: 'missing' }),
+    });
+    expect(p.registrations).toEqual([]);
+    expect(p.status.steady).toBe(false);
+    expect(p.status.conditions[0]).toEqual({
+      type: 'Blocked',
+      message: `Tasks cannot be registered: target group ${TG} does not exist. Create it, or change loadBalancers.`,
+    });
+    expect(p.messages).toContain(
+      `(service web) Tasks cannot be registered: target group ${TG} does not exist. Create it, or change loadBalancers.`,
+    );
+  });
+});
+
+describe('plan: a load-balanced deployment drains old tasks before it stops them', () => {
+  const deployed = (targets: Record<string, Target[]>) =>
+    balanced({
+      desired: 1,
+      generation: 2,
+      deployment: {
+        id: 2,
+        startedAt: '2025-01-01T00:00:00.000Z',
+        reason: 'taskDefinition changed',
+      },
+      targets,
+    });
+  const old = task({ slot: 0, name: 'a', deployment: 1 });
+  const fresh = task({ slot: 0, name: 'b', deployment: 2 });
+  const recorded = { [old.taskId]: [targetOf(old)], [fresh.taskId]: [targetOf(fresh)] };
+  const replaced = 'Steward: replaced by deployment 2 of service web (taskDefinition changed)';
+
+  it('keeps the old task serving while the new one is not healthy yet (minimum healthy 100%)', () => {
+    const p = plan({
+      service: deployed(recorded),
+      tasks: [old, fresh],
+      now,
+      targetHealth: health({
+        [TG]: [
+          [targetOf(old), 'healthy'],
+          [targetOf(fresh), 'initial'],
+        ],
+      }),
+    });
+    expect(p.deregistrations).toEqual([]);
+    expect(p.stops).toEqual([]);
+    expect(p.status.deployment?.rolloutState).toBe('IN_PROGRESS');
+  });
+
+  it('deregisters the old task once the new one is healthy, and does not stop it yet', () => {
+    const p = plan({
+      service: deployed(recorded),
+      tasks: [old, fresh],
+      now,
+      targetHealth: health({
+        [TG]: [
+          [targetOf(old), 'healthy'],
+          [targetOf(fresh), 'healthy'],
+        ],
+      }),
+    });
+    expect(p.deregistrations).toEqual([targetOf(old)]);
+    expect(p.stops).toEqual([]);
+    expect(p.messages).toContain(`(service web) deregistered 1 targets in (target-group ${TG})`);
+  });
+
+  it('waits while the old target drains, then stops the task', () => {
+    const draining = plan({
+      service: deployed(recorded),
+      tasks: [old, fresh],
+      now,
+      targetHealth: health({
+        [TG]: [
+          [targetOf(old), 'draining', 'Target.DeregistrationInProgress'],
+          [targetOf(fresh), 'healthy'],
+        ],
+      }),
+    });
+    expect(draining.deregistrations).toEqual([]);
+    expect(draining.stops).toEqual([]);
+    expect(draining.registrations).toEqual([]);
+    expect(draining.status.steady).toBe(false);
+    const drained = plan({
+      service: deployed(recorded),
+      tasks: [old, fresh],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(fresh), 'healthy']] }),
+    });
+    expect(drained.stops).toEqual([{ taskArn: old.taskArn, taskId: old.taskId, reason: replaced }]);
+    expect(drained.deregistrations).toEqual([]);
+  });
+
+  it('registers only tasks of the current deployment (an old one keeps what it joined)', () => {
+    const unregisteredOld = task({ slot: 0, name: 'a', deployment: 1 });
+    const p = plan({
+      service: deployed({}),
+      tasks: [unregisteredOld],
+      now,
+      targetHealth: health({ [TG]: [] }),
+    });
+    expect(p.registrations).toEqual([]);
+    // Its slot is replaced by a task of deployment 2.
+    expect(p.launches.map((e) => e.deployment)).toEqual([2]);
+  });
+});
+
+describe('plan: scale-in and deletion drain first', () => {
+  it('deregisters the excess task, waits for it to drain, then stops it', () => {
+    const a = task({ slot: 0 });
+    const b = task({ slot: 1 });
+    const service = balanced({
+      desired: 1,
+      targets: { [a.taskId]: [targetOf(a)], [b.taskId]: [targetOf(b)] },
+    });
+    const first = plan({
+      service,
+      tasks: [a, b],
+      now,
+      targetHealth: health({
+        [TG]: [
+          [targetOf(a), 'healthy'],
+          [targetOf(b), 'healthy'],
+        ],
+      }),
+    });
+    expect(first.deregistrations).toEqual([targetOf(b)]);
+    expect(first.stops).toEqual([]);
+    const gone = plan({
+      service,
+      tasks: [a, b],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(a), 'healthy']] }),
+    });
+    expect(gone.stops).toEqual([
+      { taskArn: b.taskArn, taskId: b.taskId, reason: 'Steward: scaling service web in to 1' },
+    ]);
+  });
+
+  it('removes a deleted service only once its targets are gone', () => {
+    const a = task({ slot: 0, lastStatus: 'STOPPED', desiredStatus: 'STOPPED' });
+    const service = balanced({ deleting: true, targets: { [a.taskId]: [targetOf(a)] } });
+    const stillDraining = plan({
+      service,
+      tasks: [a],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(a), 'draining']] }),
+    });
+    expect(stillDraining.remove).toBe(false);
+    const registered = plan({
+      service,
+      tasks: [a],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(a), 'healthy']] }),
+    });
+    expect(registered.remove).toBe(false);
+    expect(registered.deregistrations).toEqual([targetOf(a)]);
+    const drained = plan({ service, tasks: [a], now, targetHealth: health({ [TG]: [] }) });
+    expect(drained.remove).toBe(true);
+  });
+});
+
+describe('plan: tasks that leave on their own', () => {
+  it('deregisters a task ECS is stopping, and forgets its targets once it is gone', () => {
+    const crashed = task({ slot: 0, desiredStatus: 'STOPPED', lastStatus: 'DEACTIVATING' });
+    const service = balanced({ targets: { [crashed.taskId]: [targetOf(crashed)] } });
+    const stopping = plan({
+      service,
+      tasks: [crashed],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(crashed), 'healthy']] }),
+    });
+    expect(stopping.deregistrations).toEqual([targetOf(crashed)]);
+    expect(stopping.forgetTargets).toEqual([]);
+    const stopped = { ...crashed, lastStatus: 'STOPPED' as const };
+    const later = plan({
+      service,
+      tasks: [stopped],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(crashed), 'draining']] }),
+    });
+    expect(later.deregistrations).toEqual([]);
+    expect(later.forgetTargets).toEqual([]);
+    const done = plan({ service, tasks: [stopped], now, targetHealth: health({ [TG]: [] }) });
+    expect(done.forgetTargets).toEqual([crashed.taskId]);
+    expect(needsClaim(done)).toBe(true);
+  });
+
+  it('keeps the targets of a task it cannot see the groups of (nothing read: nothing forgotten)', () => {
+    const stopped = task({ slot: 0, lastStatus: 'STOPPED', desiredStatus: 'STOPPED' });
+    const service = balanced({ targets: { [stopped.taskId]: [targetOf(stopped)] } });
+    const p = plan({ service, tasks: [stopped], now });
+    expect(p.forgetTargets).toEqual([]);
+    expect(p.deregistrations).toEqual([]);
+  });
+});
+
+describe('plan: failed target health checks', () => {
+  const startedAt = new Date(now - 60_000).toISOString();
+
+  it('stops an unhealthy task after the grace period, deregistering it at once', () => {
+    const t = task({ slot: 0, startedAt });
+    const service = balanced({ grace: 30, targets: { [t.taskId]: [targetOf(t)] } });
+    const p = plan({
+      service,
+      tasks: [t],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(t), 'unhealthy', 'Target.ResponseCodeMismatch']] }),
+    });
+    const reason = `${HEALTH_CHECK_STOP} (target-group ${TG}): Target.ResponseCodeMismatch`;
+    expect(p.stops).toEqual([{ taskArn: t.taskArn, taskId: t.taskId, reason }]);
+    expect(p.deregistrations).toEqual([targetOf(t)]);
+    // Its slot is free: a replacement goes at once (within maximumPercent).
+    expect(p.launches.map((e) => e.slot)).toEqual([0]);
+    expect(p.messages).toContain(
+      `(service web) (task ${t.taskId}) failed ELB health checks in (target-group ${TG}): Target.ResponseCodeMismatch.`,
+    );
+  });
+
+  it('leaves an unhealthy task alone within the grace period', () => {
+    const t = task({ slot: 0, startedAt });
+    const service = balanced({ grace: 120, targets: { [t.taskId]: [targetOf(t)] } });
+    const p = plan({
+      service,
+      tasks: [t],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(t), 'unhealthy', 'Target.Timeout']] }),
+    });
+    expect(p.stops).toEqual([]);
+    expect(p.launches).toEqual([]);
+    expect(p.status.steady).toBe(false);
+  });
+
+  it('counts such a stop as a failure, for the restart policy and the circuit breaker', () => {
+    // Failed 30 s after it started: within the restart policy's healthyAfterSeconds (60).
+    const failed = task({
+      slot: 0,
+      deployment: 1,
+      startedAt: new Date(now - 30_000).toISOString(),
+      lastStatus: 'STOPPED',
+      desiredStatus: 'STOPPED',
+      stopCode: 'UserInitiated',
+      stoppedAt: new Date(now).toISOString(),
+      stoppedReason: `${HEALTH_CHECK_STOP} (target-group ${TG}): Target.Timeout`,
+    });
+    expect(failureTime(failed, DEFAULT_RESTART_POLICY)).toBe(now);
+    const scaledIn = { ...failed, stoppedReason: 'Steward: scaling service web in to 0' };
+    expect(failureTime(scaledIn, DEFAULT_RESTART_POLICY)).toBeUndefined();
+
+    const service = balanced({ desired: 4 });
+    service.spec.deploymentConfiguration.deploymentCircuitBreaker = {
+      enable: true,
+      rollback: false,
+    };
+    const three = [0, 1, 2].map((slot) => ({ ...failed, taskId: `f${slot}`, slot }));
+    const targetHealth = health({ [TG]: [] });
+    const tripped = plan({ service, tasks: three, now, targetHealth });
+    expect(tripped.status.deployment).toMatchObject({ rolloutState: 'FAILED', failedTasks: 3 });
+    // A task of the deployment that runs but is not healthy yet does not stand the breaker down…
+    const running = task({ slot: 3 });
+    const stillFailed = circuitBreakerOf({
+      service,
+      tasks: [...three.slice(0, 2), running],
+      desired: 4,
+      now,
+      serving: () => false,
+    });
+    expect(stillFailed.failedTasks).toBe(2);
+    // …one healthy in its groups does.
+    const healthy = plan({
+      service: { ...service, targets: { [running.taskId]: [targetOf(running)] } },
+      tasks: [...three.slice(0, 2), running],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(running), 'healthy']] }),
+    });
+    expect(healthy.status.deployment?.failedTasks).toBeUndefined();
+  });
+});
