@@ -34,7 +34,7 @@ export type Config = {
   eventBusName: string;
   deadLetterQueueUrl: string | undefined;
   orphanGraceMs: number;
-  /** STEWARD_ALLOWED_CLUSTERS / STEWARD_ALLOWED_ROLE_ARNS (comma-separated; unset: any). */
+  /** STEWARD_ALLOWED_CLUSTERS / _ROLE_ARNS / _TARGET_GROUPS (comma-separated; unset: any). */
   access: AccessPolicy;
 };
 
@@ -69,9 +69,14 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
 function accessPolicyOf(env: NodeJS.ProcessEnv): AccessPolicy {
   const clusters = listSetting(env.STEWARD_ALLOWED_CLUSTERS, 'STEWARD_ALLOWED_CLUSTERS');
   const roleArns = listSetting(env.STEWARD_ALLOWED_ROLE_ARNS, 'STEWARD_ALLOWED_ROLE_ARNS');
+  const targetGroupArns = listSetting(
+    env.STEWARD_ALLOWED_TARGET_GROUPS,
+    'STEWARD_ALLOWED_TARGET_GROUPS',
+  );
   return {
     ...(clusters === undefined ? {} : { clusters }),
     ...(roleArns === undefined ? {} : { roleArns }),
+    ...(targetGroupArns === undefined ? {} : { targetGroupArns }),
   };
 }
 

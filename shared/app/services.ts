@@ -4,7 +4,13 @@
  * Writes that depend on the stored spec (PUT, PATCH, redeploy) read it and write only if it is still
  * at the generation they read, so a concurrent writer is never overwritten silently.
  */
-import { type AccessPolicy, checkCluster, checkRoles, clusterNameOf } from '../core/access';
+import {
+  type AccessPolicy,
+  checkCluster,
+  checkRoles,
+  checkTargetGroups,
+  clusterNameOf,
+} from '../core/access';
 import {
   ConflictError,
   type FieldError,
@@ -516,6 +522,7 @@ async function checkLoadBalancers(
   },
 ): Promise<void> {
   if (o.loadBalancers.length === 0) return;
+  checkTargetGroups(deps.access, o.loadBalancers);
   const errors: FieldError[] = [];
   const mode = o.definition.networkMode ?? 'bridge';
   if (mode !== 'awsvpc') {

@@ -1,9 +1,11 @@
 /**
- * Who may launch what: optional allow-lists of clusters and of IAM role ARNs (configuration). A
- * service on a cluster outside the list, or a task definition naming a task or execution role outside
- * the list, is refused with 403, so API callers cannot run tasks with roles they should not hold.
- * The same lists scope the controller's IAM policy (ecs:RunTask on those clusters, iam:PassRole on
- * those roles) in serverless.yml, so the check holds in AWS even for a request that got past this code.
+ * Who may launch what: optional allow-lists of clusters, of IAM role ARNs and of target group ARNs
+ * (configuration). A service on a cluster outside the list, a task definition naming a task or
+ * execution role outside the list, or a load balancer target group outside the list is refused with
+ * 403, so API callers cannot run tasks with roles they should not hold, nor put tasks behind load
+ * balancers they should not reach. The same lists scope the controller's IAM policy (ecs:RunTask on
+ * those clusters, iam:PassRole on those roles, RegisterTargets on those groups) in serverless.yml,
+ * so the check holds in AWS even for a request that got past this code.
  */
 import { ForbiddenError } from './errors';
 
@@ -13,6 +15,8 @@ export type AccessPolicy = {
   clusters?: readonly string[];
   /** Role ARNs; `*` in an entry matches any run of characters, as in IAM resource ARNs. */
   roleArns?: readonly string[];
+  /** Target group ARNs, with `*` as in roleArns. */
+  targetGroupArns?: readonly string[];
 };
 
 /** The cluster's name, from a name or an ARN. */
@@ -49,6 +53,22 @@ export function checkRoles(
       );
     }
   }
+}
+
+/** Refuses load balancers whose target group is not allowed, naming the first such entry. */
+export function checkTargetGroups(
+  policy: AccessPolicy,
+  loadBalancers: readonly { targetGroupArn: string }[],
+): void {
+  if (policy.targetGroupArns === undefined) return;
+  const patterns = policy.targetGroupArns.map(globToRegExp);
+  loadBalancers.forEach((lb, i) => {
+    if (!patterns.some((p) => p.test(lb.targetGroupArn))) {
+      throw new ForbiddenError(
+        `loadBalancers[${i}].targetGroupArn ${lb.targetGroupArn} is not in Steward's allowed target groups`,
+      );
+    }
+  });
 }
 
 const globToRegExp = (glob: string): RegExp =>

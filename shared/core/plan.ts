@@ -168,7 +168,8 @@ export function plan(input: {
       .flatMap((t) => {
         const failed = lb.failedHealthCheck(t, now);
         if (failed === undefined) return [];
-        const why = failed.health.description ?? failed.health.reason ?? failed.health.state;
+        const { reason, description, state } = failed.health;
+        const why = `${reason ?? state}${description ? ` (${description})` : ''}`;
         return [
           {
             taskArn: t.taskArn,

@@ -164,6 +164,11 @@ documented(service.loadBalancers.unwrap(), {
   description:
     'Application or Network Load Balancer target groups (at most 5, each once; an empty list means none). Each task’s `containerName` container is registered at `containerPort` as an ip target once it runs, counts as healthy once healthy in every group, and is deregistered and left to drain before it stops. Needs the awsvpc network mode; the container must map that port. Classic Load Balancers (`loadBalancerName`) are refused.',
 });
+documented(service.loadBalancers.unwrap().element.shape.loadBalancerName.unwrap(), {
+  // Refused whatever its value: the property must be absent, which `not: {}` says exactly.
+  not: {},
+  description: 'Classic Load Balancers are not supported: give `targetGroupArn` instead.',
+});
 documented(service.healthCheckGracePeriodSeconds.unwrap(), {
   description:
     'Seconds after a task starts during which failing target health checks do not stop it (default 0); only with `loadBalancers`.',

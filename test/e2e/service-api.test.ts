@@ -431,7 +431,7 @@ describe('services', () => {
     expect((await api('GET', '/services/big')).status).toBe(404);
   });
 
-  it('refuses loadBalancers clearly instead of accepting a field it cannot honour', async () => {
+  it('refuses loadBalancers that name no target group, changing nothing (see load-balancers.test.ts)', async () => {
     const refused = await api('POST', '/services', {
       body: {
         ...fargateService('lb', 'roll:1', 1),
@@ -440,7 +440,13 @@ describe('services', () => {
     });
     expect(refused.status).toBe(400);
     expect(refused.body.errors).toEqual([
-      { path: 'loadBalancers', message: expect.stringMatching(/not supported/) },
+      {
+        path: 'loadBalancers[0].targetGroupArn',
+        message:
+          'must be a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)',
+      },
+      { path: 'loadBalancers[0].containerPort', message: expect.any(String) },
     ]);
+    expect((await api('GET', '/services/lb')).status).toBe(404);
   });
 });

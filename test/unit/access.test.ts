@@ -1,6 +1,6 @@
 /** The allow-lists: which clusters and roles pass, and what the refusal says. */
 import { describe, expect, it } from '@jest/globals';
-import { checkCluster, checkRoles, listSetting } from '../../shared/core/access';
+import { checkCluster, checkRoles, checkTargetGroups, listSetting } from '../../shared/core/access';
 import { ForbiddenError } from '../../shared/core/errors';
 
 const refusal = (f: () => void) => {
@@ -86,5 +86,38 @@ describe('checkRoles', () => {
     expect(() =>
       checkRoles(policy, { family: 'web', cpu: '256' } as unknown as { taskRoleArn?: string }),
     ).not.toThrow();
+  });
+});
+
+describe('checkTargetGroups', () => {
+  const tg = (name: string) =>
+    `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/0123456789abcdef`;
+  const lbs = (...names: string[]) =>
+    names.map((n) => ({ targetGroupArn: tg(n), containerName: 'app', containerPort: 80 }));
+
+  it('allows any target group without a list', () => {
+    expect(() => checkTargetGroups({}, lbs('web', 'admin'))).not.toThrow();
+  });
+
+  it('allows groups matching a pattern and names the first one outside it (403)', () => {
+    const policy = {
+      targetGroupArns: ['arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-*'],
+    };
+    expect(() => checkTargetGroups(policy, lbs('web-public', 'web-admin'))).not.toThrow();
+    const error = (() => {
+      try {
+        checkTargetGroups(policy, lbs('web-public', 'payments'));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect((error as Error).message).toBe(
+      `loadBalancers[1].targetGroupArn ${tg('payments')} is not in Steward's allowed target groups`,
+    );
+  });
+
+  it('an empty list allows none', () => {
+    expect(() => checkTargetGroups({ targetGroupArns: [] }, lbs('web'))).toThrow(ForbiddenError);
   });
 });

@@ -597,6 +597,7 @@ function checkCases(o: { component: string; schema: z.ZodType; cases: Case[] }) 
 }
 
 const minimal = { serviceName: 'web', taskDefinition: 'web:3', desiredCount: 3 };
+const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef';
 const fargateService = {
   ...minimal,
   cluster: 'default',
@@ -760,7 +761,49 @@ describe('request schemas from the document accept and refuse what the API does'
         },
         'same',
       ],
-      ['loadBalancers, even empty', { ...minimal, loadBalancers: [] }, 'same'],
+      ['an empty loadBalancers (none)', { ...minimal, loadBalancers: [] }, 'same'],
+      [
+        'a target group',
+        {
+          ...fargateService,
+          loadBalancers: [{ targetGroupArn: TG, containerName: 'app', containerPort: 8080 }],
+          healthCheckGracePeriodSeconds: 30,
+        },
+        'same',
+      ],
+      [
+        'a target group without containerPort',
+        { ...fargateService, loadBalancers: [{ targetGroupArn: TG, containerName: 'app' }] },
+        'same',
+      ],
+      [
+        'a Classic Load Balancer',
+        {
+          ...fargateService,
+          loadBalancers: [{ loadBalancerName: 'old', containerName: 'app', containerPort: 80 }],
+        },
+        'same',
+      ],
+      [
+        'six target groups',
+        {
+          ...fargateService,
+          loadBalancers: Array.from({ length: 6 }, (_, i) => ({
+            targetGroupArn: TG.replace('/web/', `/web${i}/`),
+            containerName: 'app',
+            containerPort: 8080,
+          })),
+        },
+        'same',
+      ],
+      [
+        'load balancers without awsvpc',
+        {
+          ...minimal,
+          loadBalancers: [{ targetGroupArn: TG, containerName: 'app', containerPort: 8080 }],
+        },
+        'refinement',
+      ],
       ['a restart factor of 11', { ...minimal, restartPolicy: { factor: 11 } }, 'same'],
       ['maxTaskLifetime 299', { ...minimal, maxTaskLifetime: 299 }, 'same'],
       [
