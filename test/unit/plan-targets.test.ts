@@ -4,6 +4,7 @@
  * checks after the grace period, and leave their groups when they stop on their own.
  */
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import {
   type ServiceRecord,
   type Target,
@@ -435,5 +436,121 @@ describe('plan: failed target health checks', () => {
       targetHealth: health({ [TG]: [[targetOf(running), 'healthy']] }),
     });
     expect(healthy.status.deployment?.failedTasks).toBeUndefined();
+  });
+});
+
+describe('plan: load-balanced properties', () => {
+  type Phase = 'healthy' | 'initial' | 'unhealthy' | 'draining' | 'absent';
+  const phaseArb = fc.constantFrom<Phase>('healthy', 'initial', 'unhealthy', 'draining', 'absent');
+  const taskArb = fc.record({
+    slot: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
+    deployment: fc.constantFrom(1, 2),
+    lastStatus: fc.constantFrom('PENDING', 'RUNNING', 'RUNNING', 'STOPPED') as fc.Arbitrary<
+      TaskRecord['lastStatus']
+    >,
+    stopping: fc.boolean(),
+    recorded: fc.boolean(),
+    phase: phaseArb,
+  });
+  const inputArb = fc.record({
+    desired: fc.integer({ min: 0, max: 4 }),
+    min: fc.constantFrom(0, 50, 100),
+    max: fc.constantFrom(100, 150, 200),
+    deploymentId: fc.constantFrom(1, 2),
+    read: fc.boolean(),
+    deleting: fc.boolean(),
+    tasks: fc.array(taskArb, { maxLength: 7 }),
+  });
+
+  it('never stops a task still in a target group, nor takes serving tasks below the minimum', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const max = input.min === 100 && input.max === 100 ? 200 : input.max;
+        const tasks = input.tasks.map((g, i) =>
+          aTask({
+            name: `t${i}`,
+            ...(g.slot === undefined ? {} : { slot: g.slot }),
+            deployment: g.deployment,
+            lastStatus: g.lastStatus,
+            desiredStatus: g.lastStatus === 'STOPPED' || g.stopping ? 'STOPPED' : 'RUNNING',
+            privateIp: `10.0.0.${i + 10}`,
+            startedAt: '2024-12-31T00:00:00.000Z',
+          }),
+        );
+        const recorded: Record<string, Target[]> = {};
+        const listed: [Target, TargetHealth['state']][] = [];
+        input.tasks.forEach((g, i) => {
+          const t = tasks[i] as TaskRecord;
+          if (g.recorded) recorded[t.taskId] = [targetOf(t)];
+          if (g.phase !== 'absent') listed.push([targetOf(t), g.phase]);
+        });
+        const service = balanced({
+          desired: input.desired,
+          min: input.min,
+          max,
+          deleting: input.deleting,
+          generation: input.deploymentId,
+          deployment: {
+            id: input.deploymentId,
+            startedAt: '2025-01-01T00:00:00.000Z',
+            reason: 'x',
+          },
+          targets: recorded,
+        });
+        const targetHealth = input.read ? health({ [TG]: listed }) : undefined;
+        const p = plan({
+          service,
+          tasks,
+          now,
+          ...(targetHealth ? { targetHealth } : {}),
+        });
+        const phaseOf = (t: TaskRecord) => {
+          if (!input.read) return 'unknown';
+          const hit = listed.find(([x]) => x.id === t.privateIp);
+          return hit ? (hit[1] === 'draining' ? 'draining' : 'registered') : 'absent';
+        };
+        const byId = new Map(tasks.map((t) => [t.taskId, t]));
+        const healthFailure = (reason: string) => reason.startsWith(HEALTH_CHECK_STOP);
+        for (const s of p.stops) {
+          const t = byId.get(s.taskId) as TaskRecord;
+          if (healthFailure(s.reason)) {
+            // Stopped for failed health checks: it leaves its group in the same act.
+            if (recorded[t.taskId] && phaseOf(t) === 'registered')
+              expect(p.deregistrations).toContainEqual(targetOf(t));
+          } else if (recorded[t.taskId]) {
+            // Any other stop waits until the task's targets have drained.
+            expect(phaseOf(t)).toBe('absent');
+          }
+        }
+        // Registered only: RUNNING tasks of the current deployment, not also deregistered.
+        for (const r of p.registrations) {
+          const t = byId.get(r.taskId) as TaskRecord;
+          expect(t.lastStatus).toBe('RUNNING');
+          expect(t.deployment).toBe(input.deploymentId);
+          for (const x of r.targets) expect(p.deregistrations).not.toContainEqual(x);
+        }
+        // Serving tasks leave service (deregistered or stopped) only down to the minimum.
+        const serving = (t: TaskRecord) =>
+          t.lastStatus === 'RUNNING' &&
+          t.desiredStatus !== 'STOPPED' &&
+          (t.deployment === input.deploymentId
+            ? phaseOf(t) === 'registered' &&
+              listed.some(([x, st]) => x.id === t.privateIp && st === 'healthy')
+            : !recorded[t.taskId] ||
+              listed.some(([x, st]) => x.id === t.privateIp && st === 'healthy'));
+        const before = tasks.filter(serving);
+        const leaving = before.filter(
+          (t) =>
+            p.stops.some((s) => s.taskId === t.taskId) ||
+            p.deregistrations.some((x) => x.id === t.privateIp),
+        );
+        const desired = input.deleting ? 0 : input.desired;
+        const minRunning = Math.ceil((desired * input.min) / 100);
+        expect(before.length - leaving.length).toBeGreaterThanOrEqual(
+          Math.min(minRunning, before.length),
+        );
+      }),
+      { numRuns: 400 },
+    );
   });
 });
