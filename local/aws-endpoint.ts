@@ -4,8 +4,10 @@
  * EventBridge PutEvents → the local event router, SQS SendMessage → the dead-letter file, CloudWatch
  * → the local CloudWatch. The AWS CLI and SDKs work against it with `--endpoint-url` /
  * AWS_ENDPOINT_URL. Requests without X-Amz-Target under `/_steward/` go to the emulator's control API
- * (control-api.ts); other query-protocol requests (form-encoded, as the AWS CLI 2.9 sends CloudWatch's)
- * go to the local CloudWatch.
+ * (control-api.ts). Query-protocol requests (form-encoded `Action=…&Version=…`, no X-Amz-Target) are
+ * read first and routed by their `Version`: 2015-12-01 → the local Elastic Load Balancing v2,
+ * anything else → the local CloudWatch (2010-08-01; the AWS CLI 2.9 sends CloudWatch's this way),
+ * which answers a wrong Version itself.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
@@ -16,8 +18,10 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { CLOUDWATCH_TARGET_PREFIX, isCloudWatchRequest } from './cloudwatch/http';
+import { gunzipSync } from 'node:zlib';
+import { CLOUDWATCH_TARGET_PREFIX } from './cloudwatch/http';
 import { CONTROL_PREFIX, isControlRequest } from './control-api';
+import { ELBV2_API_VERSION, ELBV2_OPERATIONS, ELBV2_TARGET_PREFIX } from './elbv2/http';
 import type { EventRouter } from './event-router';
 import { readBody } from './http-body';
 
@@ -37,10 +41,21 @@ export type AwsEndpointOptions = {
   /** Serves `/_steward/…` requests without X-Amz-Target (not counted by onRequest). */
   control?: RequestListener;
   /**
-   * Serves CloudWatch: JSON 1.0 targets, and query-protocol requests (counted by onRequest as
-   * `GraniteServiceVersion20100801.` + their Action when it is in the URL, else as the prefix alone).
+   * Serves CloudWatch: JSON 1.0 targets, and query-protocol requests whose Version is not ELBv2's
+   * (counted by onRequest as `GraniteServiceVersion20100801.` + their Action). It is handed
+   * query-protocol bodies already read (`preread`).
    */
-  cloudwatch?: RequestListener;
+  cloudwatch?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    preread?: { raw: Buffer | undefined },
+  ) => void;
+  /**
+   * Serves Elastic Load Balancing v2: query-protocol requests with `Version=2015-12-01`, handed
+   * their parameters (body and URL merged); counted by onRequest as `ElasticLoadBalancing_v10.` +
+   * their Action.
+   */
+  elbv2?: (o: { params: URLSearchParams; res: ServerResponse }) => void;
 };
 
 /** Creates (does not start) the endpoint's HTTP server. */
@@ -57,9 +72,21 @@ export function createAwsEndpoint(options: AwsEndpointOptions): Server {
       });
     }
     const target = String(req.headers['x-amz-target'] ?? '');
-    if (options.cloudwatch && isCloudWatchRequest(req)) {
-      const action = /[?&]Action=([A-Za-z]+)/.exec(req.url ?? '')?.[1] ?? '';
-      options.onRequest?.(target || `${CLOUDWATCH_TARGET_PREFIX}${action}`);
+    if (target === '' && (options.cloudwatch || options.elbv2) && isQueryProtocolRequest(req)) {
+      void queryOperation({ req, res, options }).catch(() => {
+        if (res.headersSent) res.destroy();
+        else
+          sendXmlError({
+            res,
+            status: 500,
+            code: 'InternalFailure',
+            message: 'The local endpoint failed to process the request.',
+          });
+      });
+      return;
+    }
+    if (options.cloudwatch && target.startsWith(CLOUDWATCH_TARGET_PREFIX)) {
+      options.onRequest?.(target);
       return options.cloudwatch(req, res);
     }
     options.onRequest?.(target);
@@ -79,6 +106,83 @@ export function createAwsEndpoint(options: AwsEndpointOptions): Server {
 
 const JSON_11 = 'application/x-amz-json-1.1';
 const JSON_10 = 'application/x-amz-json-1.0';
+
+/** A query-protocol request: no X-Amz-Target; a form-encoded POST, or `Action=` in a GET's URL. */
+function isQueryProtocolRequest(req: IncomingMessage): boolean {
+  const type = String(req.headers['content-type'] ?? '');
+  if (req.method === 'POST' && type.startsWith('application/x-www-form-urlencoded')) return true;
+  return req.method === 'GET' && /[?&]Action=/.test(req.url ?? '');
+}
+
+/** Reads a query-protocol request and hands it to the service its `Version` names. */
+async function queryOperation(o: {
+  req: IncomingMessage;
+  res: ServerResponse;
+  options: AwsEndpointOptions;
+}): Promise<void> {
+  const { req, res, options } = o;
+  const raw = await readBody(req, MAX_BODY_BYTES);
+  const params = queryParameters({ req, raw });
+  const action = params.get('Action') ?? '';
+  if (options.elbv2 && raw !== undefined && params.get('Version') === ELBV2_API_VERSION) {
+    options.onRequest?.(`${ELBV2_TARGET_PREFIX}${action}`);
+    return options.elbv2({ params, res });
+  }
+  if (options.cloudwatch) {
+    options.onRequest?.(`${CLOUDWATCH_TARGET_PREFIX}${action}`);
+    return options.cloudwatch(req, res, { raw });
+  }
+  options.onRequest?.('');
+  return sendXmlError({
+    res,
+    status: raw === undefined ? 413 : 400,
+    code: raw === undefined ? 'RequestEntityTooLarge' : 'InvalidAction',
+    message:
+      raw === undefined
+        ? 'The request body is too large.'
+        : `Version ${params.get('Version') ?? '(none)'} is not served by the local endpoint's query protocol (Elastic Load Balancing v2: ${ELBV2_API_VERSION}).`,
+  });
+}
+
+/**
+ * A query-protocol request's parameters: the form body (gunzipped if sent compressed; left out if
+ * it is not valid gzip or was too large to keep) and the URL's query string.
+ */
+function queryParameters(o: { req: IncomingMessage; raw: Buffer | undefined }): URLSearchParams {
+  let text = '';
+  if (o.raw !== undefined) {
+    const gzip = String(o.req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip';
+    try {
+      text = (gzip ? gunzipSync(o.raw, { maxOutputLength: MAX_BODY_BYTES }) : o.raw).toString(
+        'utf8',
+      );
+    } catch {
+      // Routed by the URL alone; the service that gets it answers the bad body.
+    }
+  }
+  const params = new URLSearchParams(text);
+  for (const [k, v] of new URL(o.req.url ?? '/', 'http://local').searchParams) params.append(k, v);
+  return params;
+}
+
+/** A query-protocol error, for requests no service on the endpoint takes. */
+function sendXmlError(o: {
+  res: ServerResponse;
+  status: number;
+  code: string;
+  message: string;
+}): void {
+  const requestId = randomUUID();
+  const escapeXml = (s: string) =>
+    s.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c] ?? c);
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>Sender</Type><Code>${o.code}</Code><Message>${escapeXml(o.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+  o.res.writeHead(o.status, {
+    'content-type': 'text/xml',
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-requestid': requestId,
+  });
+  o.res.end(body);
+}
 
 async function jsonOperation(o: {
   req: IncomingMessage;
@@ -169,6 +273,7 @@ async function jsonOperation(o: {
                 `${CLOUDWATCH_TARGET_PREFIX}GetMetricData`,
               ]
             : []),
+          ...(options.elbv2 ? ELBV2_OPERATIONS.map((op) => `${ELBV2_TARGET_PREFIX}${op}`) : []),
         ],
       },
     });

@@ -1,6 +1,6 @@
 /**
  * The whole offline Steward in one process: embedded DynamoDB (dynalite), the ECS emulator, local
- * EventBridge and SQS behind one AWS-compatible endpoint, the HTTP API, and the schedule — all wired
+ * EventBridge, SQS, CloudWatch and ELBv2 target groups behind one AWS-compatible endpoint, the HTTP API, and the schedule — all wired
  * from serverless.yml and running the same handler modules as Lambda. Used by `npm start` and the
  * e2e tests.
  */
@@ -25,6 +25,9 @@ import { createControlApi } from './control-api';
 import { lockDataDir } from './data-dir-lock';
 import { EcsEmulator, type EventBridgeEvent, type RateLimitOptions } from './ecs/emulator';
 import { createEcsRequestHandler } from './ecs/http';
+import { LocalElbV2 } from './elbv2/engine';
+import { createElbV2QueryHandler } from './elbv2/http';
+import { ElbV2StateFile, loadElbV2State } from './elbv2/persistence';
 import { type FaultyTransport, makeFaultyTransport } from './event-faults';
 import { type EventRouter, makeEventRouter, type RoutedEvent } from './event-router';
 import { createHttpGateway } from './http-gateway';
@@ -34,7 +37,9 @@ import { loadServerlessConfig } from './serverless-config';
 export type StackOptions = {
   rootDir?: string;
   dataDir?: string;
-  /** Keep DynamoDB and ECS state on disk under dataDir (npm start); tests run in memory. */
+  /**
+   * Keep DynamoDB, ECS and ELBv2 state on disk under dataDir (npm start); tests run in memory.
+   */
   persist?: boolean;
   host?: string;
   awsPort?: number;
@@ -83,6 +88,12 @@ export type Stack = {
    * computed from `emulator`, metric math; `injectQueryFault` makes queries fail as CloudWatch can.
    */
   cloudwatch: LocalCloudWatch;
+  /**
+   * The local Elastic Load Balancing v2 on the AWS endpoint (query protocol, Version 2015-12-01):
+   * target groups, their attributes and targets, with target health simulated from `emulator`'s
+   * tasks on `clock` (see local/elbv2/engine.ts).
+   */
+  elbv2: LocalElbV2;
   /** Event delivery faults between the emulator (and PutEvents) and the functions; all 0 at start. */
   faults: FaultyTransport;
   functions: Map<string, LocalFunction>;
@@ -152,6 +163,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return router;
   };
   const cloudwatch = new LocalCloudWatch({ containerInsights: emulator, now: clock.now });
+  const elbv2StatePath = join(dataDir, 'elbv2-state.json');
+  let elbv2StateFile: ElbV2StateFile | undefined;
+  const savedElbV2 = options.persist ? loadElbV2State(elbv2StatePath) : undefined;
+  const elbv2 = new LocalElbV2({
+    region,
+    accountId: ACCOUNT_ID,
+    now: clock.now,
+    tasks: emulator,
+    ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
+    ...(savedElbV2 === undefined ? {} : { state: savedElbV2 }),
+    onChange: () => elbv2StateFile?.markDirty(),
+  });
+  if (options.persist) {
+    elbv2StateFile = new ElbV2StateFile({ path: elbv2StatePath, snapshot: () => elbv2.snapshot() });
+  }
   const requestCounts = new Map<string, number>();
   const faults = makeFaultyTransport({
     ...(options.faultRandom ? { random: options.faultRandom } : {}),
@@ -164,6 +190,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     deadLetterFile,
     onRequest: (target) => requestCounts.set(target, (requestCounts.get(target) ?? 0) + 1),
     cloudwatch: createCloudWatchRequestHandler(cloudwatch),
+    elbv2: createElbV2QueryHandler(elbv2),
     control: createControlApi({
       emulator,
       faults,
@@ -262,6 +289,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     emulator,
     clock,
     cloudwatch,
+    elbv2,
     faults,
     functions: loaded.functions,
     requestCounts: () => Object.fromEntries(requestCounts),
@@ -282,6 +310,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await Promise.race([loaded.drain(), new Promise((r) => (guard = setTimeout(r, 5000)))]);
       clearTimeout(guard);
       await close(endpoint);
+      // After the endpoint: no request can change the target groups any more.
+      await elbv2StateFile?.flush();
       await new Promise<void>((r) => {
         // dynalite's close() also closes its leveldb store.
         (db as unknown as { close(cb: () => void): void }).close(() => r());

@@ -24,28 +24,19 @@ const XML_NAMESPACE = 'http://monitoring.amazonaws.com/doc/2010-08-01/';
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const JSON_10 = 'application/x-amz-json-1.0';
 
-/**
- * True for a request this handler serves: a CloudWatch JSON target, or a query-protocol request
- * (no X-Amz-Target; a form-encoded body, or `Action=` in the URL) — nothing else on the local
- * endpoint speaks the query protocol.
- */
-export function isCloudWatchRequest(req: IncomingMessage): boolean {
-  const target = req.headers['x-amz-target'];
-  if (typeof target === 'string') return target.startsWith(CLOUDWATCH_TARGET_PREFIX);
-  const type = String(req.headers['content-type'] ?? '');
-  if (req.method === 'POST' && type.startsWith('application/x-www-form-urlencoded')) return true;
-  return req.method === 'GET' && /[?&]Action=/.test(req.url ?? '');
-}
-
 type Protocol = 'json' | 'query';
 
-/** A Node request handler for the local CloudWatch (both protocols). */
+/**
+ * A Node request handler for the local CloudWatch (both protocols). `preread` is the body when the
+ * caller has already read it (the AWS endpoint reads query-protocol bodies to route them by
+ * `Version`); `raw` undefined there means it was too large to keep.
+ */
 export const createCloudWatchRequestHandler =
   (engine: LocalCloudWatch) =>
-  (req: IncomingMessage, res: ServerResponse): void => {
+  (req: IncomingMessage, res: ServerResponse, preread?: { raw: Buffer | undefined }): void => {
     const target = req.headers['x-amz-target'];
     const protocol: Protocol = typeof target === 'string' ? 'json' : 'query';
-    void handle({ engine, req, res, protocol }).catch((error: unknown) => {
+    void handle({ engine, req, res, protocol, preread }).catch((error: unknown) => {
       if (res.headersSent) {
         res.destroy();
         return;
@@ -66,10 +57,11 @@ async function handle(o: {
   req: IncomingMessage;
   res: ServerResponse;
   protocol: Protocol;
+  preread: { raw: Buffer | undefined } | undefined;
 }): Promise<void> {
   const { engine, req, res, protocol } = o;
-  const raw = await readBody(req, MAX_BODY_BYTES);
-  if (raw === undefined) {
+  const raw = o.preread ? o.preread.raw : await readBody(req, MAX_BODY_BYTES);
+  if (raw === undefined || raw.length > MAX_BODY_BYTES) {
     throw new CloudWatchError({
       code: CloudWatchErrorCode.RequestEntityTooLarge,
       message: `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
@@ -98,7 +90,7 @@ async function handle(o: {
     if (version !== null && version !== API_VERSION) {
       throw new CloudWatchError({
         code: CloudWatchErrorCode.InvalidAction,
-        message: `Version ${version} is not an API version of CloudWatch served here (${API_VERSION}); the local endpoint speaks the query protocol only for CloudWatch.`,
+        message: `Version ${version} is not an API version of CloudWatch served here (${API_VERSION}); the local endpoint speaks the query protocol for CloudWatch and Elastic Load Balancing v2 (2015-12-01) only.`,
       });
     }
     body = nestQueryParameters(params);

@@ -19,6 +19,7 @@ import {
   type StoredContainer,
   type StoredContainerInstance,
   type StoredTask,
+  type TargetHealthStatus,
   TaskStatus,
   type TimelinePoint,
 } from './model';
@@ -117,6 +118,26 @@ export type RunningTaskUsageSnapshot = {
   now: number;
   clusterNames: string[];
   tasks: RunningTaskUsage[];
+};
+
+/**
+ * What a load balancer's health checks can know of the task holding a private IPv4 address:
+ * taskByPrivateIp's answer. Times are on the emulator clock.
+ */
+export type TaskAtAddress = {
+  taskArn: string;
+  lastStatus: TaskStatus;
+  /** When the task reached RUNNING; workload timelines count from here. */
+  startedAt?: number;
+  availabilityZone: string;
+  containers: {
+    name: string;
+    running: boolean;
+    /** containerPort of each of the definition's portMappings (in awsvpc, also the host port). */
+    containerPorts: number[];
+    /** From steward.emulator/target-health, on the emulator clock; absent: always healthy. */
+    targetHealth?: readonly TimelinePoint<TargetHealthStatus>[];
+  }[];
 };
 
 /** Calls received per operation, and how many of them were answered ThrottlingException. */
@@ -478,6 +499,71 @@ export class EcsEmulator {
     return { now, clusterNames, tasks };
   }
 
+  /**
+   * Read-only (changes no state, emits nothing): the task whose ENI holds `ip` (awsvpc tasks
+   * only), for the local ELBv2's health checks. An address the emulator handed out twice goes to
+   * a task that has not STOPPED before one that has, then to the newest.
+   */
+  /**
+   * A private IPv4 address no task that has not stopped holds (as a subnet hands out addresses), so
+   * a target group's `ip:port` names one task.
+   */
+  private freePrivateIp(): string {
+    const taken = new Set<string>();
+    for (const t of this.tasks.values()) {
+      if (t.privateIpv4Address !== undefined && t.lastStatus !== TaskStatus.Stopped)
+        taken.add(t.privateIpv4Address);
+    }
+    // 10.0.0.4–10.0.255.253: 64,000 addresses, far more than an emulator runs.
+    for (let attempt = 0; attempt < 1_000_000; attempt++) {
+      const [a = 0, b = 0] = randomBytes(2);
+      const ip = `10.0.${a}.${(b % 250) + 4}`;
+      if (!taken.has(ip)) return ip;
+    }
+    throw new Error('The emulator has no free private IPv4 address left in 10.0.0.0/16');
+  }
+
+  taskByPrivateIp(ip: string): TaskAtAddress | undefined {
+    let found: StoredTask | undefined;
+    for (const task of this.tasks.values()) {
+      if (task.privateIpv4Address !== ip) continue;
+      const stopped = (t: StoredTask): boolean => t.lastStatus === TaskStatus.Stopped;
+      if (
+        !found ||
+        (stopped(found) && !stopped(task)) ||
+        (stopped(found) === stopped(task) && task.createdAt >= found.createdAt)
+      ) {
+        found = task;
+      }
+    }
+    if (!found) return undefined;
+    const definitions = this.taskDefinitions.byArnExact(found.taskDefinitionArn)?.definition
+      .containerDefinitions;
+    const portsOf = (name: string): number[] => {
+      const definition = Array.isArray(definitions)
+        ? (definitions as Record<string, unknown>[]).find((d) => d.name === name)
+        : undefined;
+      const mappings = Array.isArray(definition?.portMappings) ? definition.portMappings : [];
+      return (mappings as Record<string, unknown>[])
+        .map((m) => m.containerPort)
+        .filter((p): p is number => typeof p === 'number');
+    };
+    return {
+      taskArn: found.taskArn,
+      lastStatus: found.lastStatus,
+      ...(found.startedAt === undefined ? {} : { startedAt: found.startedAt }),
+      availabilityZone: found.availabilityZone,
+      containers: found.containers.map((c) => ({
+        name: c.name,
+        running: c.lastStatus === 'RUNNING',
+        containerPorts: portsOf(c.name),
+        ...(c.workload?.targetHealth === undefined
+          ? {}
+          : { targetHealth: c.workload.targetHealth.map((p) => ({ ...p })) }),
+      })),
+    };
+  }
+
   /** Stops all timers and writes the state file. Tasks resume from it on the next start. */
   async close(): Promise<void> {
     this.closed = true;
@@ -644,7 +730,7 @@ export class EcsEmulator {
     const taskId = hex(16);
     const taskArn = arns.task({ ...this.ctx, clusterName: cluster.clusterName, taskId });
     const subnet = plan.subnets[o.index % Math.max(plan.subnets.length, 1)];
-    const privateIp = `10.0.${randomBytes(1)[0] ?? 0}.${((randomBytes(1)[0] ?? 0) % 250) + 4}`;
+    const privateIp = this.freePrivateIp();
     const attachments =
       plan.networkMode === 'awsvpc'
         ? [

@@ -72,6 +72,9 @@ export type ContainerStatus = 'PENDING' | 'RUNNING' | 'STOPPED';
 /** Container and task health as DescribeTasks reports it. */
 export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
 
+/** What a load balancer's health checks of a container see (steward.emulator/target-health). */
+export type TargetHealthStatus = 'healthy' | 'unhealthy';
+
 /** One point of a timeline: `value` holds from `atMs` after RUNNING until the next point. */
 export type TimelinePoint<T> = { atMs: number; value: T };
 
@@ -94,6 +97,11 @@ export type ContainerWorkload = {
   memoryPercent?: TimelinePoint<number>[];
   /** The task registers with load balancer target groups (ACTIVATING and DEACTIVATING steps). */
   loadBalanced?: boolean;
+  /**
+   * What load balancer health checks of the container see over time; healthy before the first
+   * point, and for a container without the label.
+   */
+  targetHealth?: TimelinePoint<TargetHealthStatus>[];
 };
 
 export type StoredContainer = {

@@ -1,5 +1,5 @@
 import { clientError, type EcsApiError } from './errors';
-import type { ContainerWorkload, HealthStatus, TimelinePoint } from './model';
+import type { ContainerWorkload, HealthStatus, TargetHealthStatus, TimelinePoint } from './model';
 
 // Simulated workloads are declared as docker labels in the task definition, so whoever reads the
 // definition (or registers it with the AWS CLI) sees how its containers will behave in the emulator.
@@ -17,6 +17,11 @@ export const WorkloadLabel = {
   MemoryPercent: 'steward.emulator/memory-percent',
   /** "true": the task registers with load balancer target groups, so it passes ACTIVATING/DEACTIVATING. */
   LoadBalanced: 'steward.emulator/load-balanced',
+  /**
+   * What the local ELBv2's health checks see on the container serving a target's port:
+   * `healthy` (default), `unhealthy`, or a timeline like `healthy,unhealthy@60000`.
+   */
+  TargetHealth: 'steward.emulator/target-health',
 } as const;
 export type WorkloadLabel = (typeof WorkloadLabel)[keyof typeof WorkloadLabel];
 
@@ -26,6 +31,7 @@ const DEFAULT_EXIT_CODE = 1;
 const MAX_EXIT_CODE = 255;
 
 const HEALTH_STATUSES: readonly HealthStatus[] = ['HEALTHY', 'UNHEALTHY', 'UNKNOWN'];
+const TARGET_HEALTH_STATUSES: readonly TargetHealthStatus[] = ['healthy', 'unhealthy'];
 
 const invalidLabel = (o: { container: string; label: string; why: string }): EcsApiError =>
   clientError(`Invalid docker label ${o.label} on container '${o.container}': ${o.why}`);
@@ -82,6 +88,14 @@ const parseHealth = (raw: string): HealthStatus | undefined => {
     : undefined;
 };
 
+// Lower case, as ELB's target health states are spelled; any case is accepted, as for `health`.
+const parseTargetHealth = (raw: string): TargetHealthStatus | undefined => {
+  const lower = raw.toLowerCase();
+  return (TARGET_HEALTH_STATUSES as readonly string[]).includes(lower)
+    ? (lower as TargetHealthStatus)
+    : undefined;
+};
+
 /** The value of a timeline `elapsedMs` after RUNNING, or `before` ahead of its first point. */
 export const timelineValueAt = <T>(o: {
   timeline: readonly TimelinePoint<T>[];
@@ -110,12 +124,14 @@ export const scaleWorkload = (o: {
   const health = scaleTimeline(w.health);
   const cpuPercent = scaleTimeline(w.cpuPercent);
   const memoryPercent = scaleTimeline(w.memoryPercent);
+  const targetHealth = scaleTimeline(w.targetHealth);
   return {
     ...w,
     ...(w.exitAfterMs === undefined ? {} : { exitAfterMs: scale(w.exitAfterMs) }),
     ...(health === undefined ? {} : { health }),
     ...(cpuPercent === undefined ? {} : { cpuPercent }),
     ...(memoryPercent === undefined ? {} : { memoryPercent }),
+    ...(targetHealth === undefined ? {} : { targetHealth }),
   };
 };
 
@@ -229,13 +245,25 @@ export const readWorkload = (o: {
     });
   }
   const loadBalanced = loadBalancedText === 'true';
+  const targetHealthText = text(WorkloadLabel.TargetHealth);
+  const targetHealth =
+    targetHealthText === undefined
+      ? undefined
+      : parseTimeline({
+          text: targetHealthText,
+          defaultAtMs: 0,
+          parseValue: parseTargetHealth,
+          expected: TARGET_HEALTH_STATUSES.join(' or '),
+          fail: fail(WorkloadLabel.TargetHealth),
+        });
   if (
     exitAfterMs === undefined &&
     failToStart === undefined &&
     health === undefined &&
     cpuPercent === undefined &&
     memoryPercent === undefined &&
-    !loadBalanced
+    !loadBalanced &&
+    targetHealth === undefined
   ) {
     return undefined;
   }
@@ -247,5 +275,6 @@ export const readWorkload = (o: {
     ...(cpuPercent === undefined ? {} : { cpuPercent }),
     ...(memoryPercent === undefined ? {} : { memoryPercent }),
     ...(loadBalanced ? { loadBalanced } : {}),
+    ...(targetHealth === undefined ? {} : { targetHealth }),
   };
 };
