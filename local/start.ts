@@ -1,7 +1,8 @@
 /**
  * `npm start`: runs Steward offline on its embedded defaults. Configuration (all optional):
  *   STEWARD_PORT (3000)          HTTP API
- *   STEWARD_AWS_PORT (4566)      AWS-compatible endpoint: ECS, DynamoDB, EventBridge, SQS
+ *   STEWARD_AWS_PORT (4566)      AWS-compatible endpoint: ECS, DynamoDB, EventBridge, SQS,
+ *                                CloudWatch, ELBv2 target groups
  *   STEWARD_DATA_DIR (.steward)  DynamoDB data, ECS state, API token, dead letters
  *   STEWARD_API_TOKEN            bearer token (default: generated once, kept in the data dir)
  *   STEWARD_TICK_SECONDS         schedule period (default: serverless.yml's rate, one minute)
@@ -69,7 +70,7 @@ console.log(`
   Steward is running locally.
 
   HTTP API        ${stack.apiUrl}
-  AWS endpoint    ${stack.awsUrl}   (ECS, DynamoDB, EventBridge: aws --endpoint-url ${stack.awsUrl} …)
+  AWS endpoint    ${stack.awsUrl}   (ECS, DynamoDB, EventBridge, CloudWatch, ELBv2: aws --endpoint-url ${stack.awsUrl} …)
   API token       ${stack.token}
                   (saved in ${stack.tokenFile})
   Data            ${stack.dataDir}
