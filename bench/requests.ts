@@ -4,7 +4,8 @@
  *   npm run bench:requests
  * Goals (issue 3): a duplicate or stale event costs 1 DynamoDB request and no ECS call; an event that
  * causes a replacement costs at most 3 DynamoDB requests and 1 RunTask; resync reads ECS in pages of
- * 100 (ListTasks) and batches of 100 (DescribeTasks).
+ * 100 (ListTasks) and batches of 100 (DescribeTasks). A load-balanced service adds one
+ * DescribeTargetHealth per target group to each of its reconciles, and is reconciled by every tick.
  */
 
 import { mkdtempSync } from 'node:fs';
@@ -16,6 +17,10 @@ import {
   RunTaskCommand,
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
+import {
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { RoutedEvent } from '../local/event-router';
 import { startStack } from '../local/stack';
 
@@ -75,13 +80,14 @@ async function measure(fn: () => Promise<unknown>) {
       .map(([k, n]) => [k.slice(prefix.length), n] as const);
   const ddb = pick('DynamoDB_20120810.');
   const ecsCalls = pick('AmazonEC2ContainerServiceV20141113.');
+  const elbCalls = pick('ElasticLoadBalancing_v10.');
   const sum = (xs: readonly (readonly [string, number])[]) => xs.reduce((a, [, n]) => a + n, 0);
   const fmt = (xs: readonly (readonly [string, number])[]) =>
     xs.map(([k, n]) => `${k} ${n}`).join(', ') || '-';
   return {
     ddb: sum(ddb),
     ecs: sum(ecsCalls),
-    detail: `DynamoDB: ${fmt(ddb)}; ECS: ${fmt(ecsCalls)}`,
+    detail: `DynamoDB: ${fmt(ddb)}; ECS: ${fmt(ecsCalls)}${elbCalls.length > 0 ? `; ELB: ${fmt(elbCalls)}` : ''}`,
   };
 }
 
@@ -159,6 +165,79 @@ const rest = await measure(async () => {
 rows.push([`the ${followUps} follow-up events of that replacement, together`, rest]);
 await until('web steady again', async () => (await api('GET', '/services/web')).steady === true);
 
+// A load-balanced service of 3 tasks in one target group, healthy and steady.
+const elb = new ElasticLoadBalancingV2Client({
+  endpoint: stack.awsUrl,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+});
+const group = await elb.send(
+  new CreateTargetGroupCommand({
+    Name: 'lbweb',
+    Protocol: 'HTTP',
+    Port: 8080,
+    VpcId: 'vpc-1',
+    TargetType: 'ip',
+    HealthCheckIntervalSeconds: 5,
+    HealthCheckTimeoutSeconds: 2,
+    HealthyThresholdCount: 2,
+  }),
+);
+await ecs.send(
+  new RegisterTaskDefinitionCommand({
+    family: 'lbweb',
+    requiresCompatibilities: ['FARGATE'],
+    networkMode: 'awsvpc',
+    cpu: '256',
+    memory: '512',
+    containerDefinitions: [
+      { name: 'app', image: 'app:1', essential: true, portMappings: [{ containerPort: 8080 }] },
+    ],
+  }),
+);
+const beforeLb = captured.length;
+await api('POST', '/services', {
+  serviceName: 'lbweb',
+  taskDefinition: 'lbweb:1',
+  desiredCount: 3,
+  launchType: 'FARGATE',
+  networkConfiguration: network,
+  loadBalancers: [
+    {
+      targetGroupArn: group.TargetGroups?.[0]?.TargetGroupArn,
+      containerName: 'app',
+      containerPort: 8080,
+    },
+  ],
+});
+await until('lbweb registered', async () => {
+  const tasks = (await api('GET', '/services/lbweb/tasks')).tasks as { targets?: unknown }[];
+  return tasks.length === 3 && tasks.every((t) => t.targets !== undefined);
+});
+// Registered (claimed, then RegisterTargets) and healthy 10 s of the stack's clock later.
+stack.clock.advance(10_000);
+await until('lbweb steady', async () => {
+  await stack.tick();
+  return (await api('GET', '/services/lbweb')).steady === true;
+});
+const lbRunning = captured
+  .slice(beforeLb)
+  .find((e) => e.detail.lastStatus === 'RUNNING' && e.detail.desiredStatus === 'RUNNING');
+if (!lbRunning) throw new Error('no RUNNING event of lbweb');
+const freshLb = structuredClone(lbRunning);
+freshLb.detail.version = Number(lbRunning.detail.version) + 1;
+freshLb.detail.updatedAt = new Date().toISOString();
+rows.push([
+  'fresh event of a load-balanced service (1 target group)',
+  await measure(() => taskEvents.invoke(freshLb)),
+]);
+rows.push([
+  'tick: web and lbweb steady (lbweb is reconciled every tick)',
+  await measure(() => stack.tick()),
+]);
+await api('DELETE', '/services/lbweb');
+elb.destroy();
+
 const throttledInEvents = stack.emulator.counters().throttled;
 // Resync of 1,000 tasks: 10 services of 100 whose tasks were started directly in ECS and whose
 // events are all lost, so only the tick can find them. One tick records every task; the next has
@@ -184,7 +263,14 @@ for (let s = 0; s < 10; s++) {
         startedBy: `steward/bulk${s}`,
         overrides: {
           containerOverrides: [
-            { name: 'app', environment: [{ name: 'STEWARD_TASK_INDEX', value: String(slot) }] },
+            {
+              name: 'app',
+              // As Steward launches them: slot and deployment (1, the services' first).
+              environment: [
+                { name: 'STEWARD_TASK_INDEX', value: String(slot) },
+                { name: 'STEWARD_DEPLOYMENT', value: '1' },
+              ],
+            },
           ],
         },
       }),
