@@ -14,9 +14,13 @@ export function nestQueryParameters(params: URLSearchParams): Record<string, unk
     // `member.N` is the N-th (1-based) element of the list named by the part before it.
     const path: (string | number)[] = [];
     const parts = key.split('.');
+    // No member of any served operation is named so; as keys they would reach Object.prototype.
+    if (parts.some((p) => FORBIDDEN_PARTS.has(p))) continue;
     for (let i = 0; i < parts.length; i++) {
       const index = parts[i] === 'member' ? Number(parts[i + 1]) : Number.NaN;
-      if (Number.isSafeInteger(index) && index >= 1) {
+      // Beyond MAX_MEMBER_INDEX `member.N` stays a name (the reader refuses it as no list): a
+      // huge N would otherwise make a sparse array that costs its length to walk.
+      if (Number.isSafeInteger(index) && index >= 1 && index <= MAX_MEMBER_INDEX) {
         path.push(index - 1);
         i++;
       } else {
@@ -36,6 +40,10 @@ export function nestQueryParameters(params: URLSearchParams): Record<string, unk
   }
   return root;
 }
+
+/** The largest list index a request may use: every served list holds at most 1,000 members. */
+export const MAX_MEMBER_INDEX = 1000;
+const FORBIDDEN_PARTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
