@@ -25,9 +25,9 @@ import { ValidationError } from '../core/errors';
 import type {
   Deployment,
   Expectation,
+  RecordedTarget,
   ServiceRecord,
   ServiceSpec,
-  Target,
   TaskRecord,
 } from '../core/model';
 import type { LaunchFailure } from '../core/restart';
@@ -767,7 +767,7 @@ function toServiceRecord(item: Record<string, unknown>): ServiceRecord {
     expectations: (item.expectations ?? {}) as Record<string, Expectation>,
     pendingStops: (item.pendingStops ?? {}) as Record<string, number>,
     launchFailures: (item.launchFailures ?? []) as LaunchFailure[],
-    ...(item.targets ? { targets: item.targets as Record<string, Target[]> } : {}),
+    ...(item.targets ? { targets: item.targets as Record<string, RecordedTarget[]> } : {}),
     status: { ...status, conditions: status.conditions ?? [] },
     createdAt: String(item.createdAt),
     updatedAt: String(item.updatedAt),

@@ -76,10 +76,8 @@ export async function reconcile(
 
     // The circuit breaker tripped with rollback on: the spec goes back to the last completed
     // deployment, whose tasks are current again (a spec write like any other, then plan anew).
-    if (p.rollback) {
-      await rollBack(deps, service, p);
-      continue;
-    }
+    // A rollback the API would refuse is said once, and the failed deployment stays as it is.
+    if (p.rollback && (await rollBack(deps, service, p)) !== 'invalid') continue;
 
     if (p.remove) {
       const removed = await deps.store.removeService({ serviceName, expectedVersion: version });
@@ -101,7 +99,10 @@ export async function reconcile(
             reissue: p.retries.map((e) => ({ token: e.token, at: now })),
             ...(p.launchFailures ? { launchFailures: p.launchFailures } : {}),
             targets: {
-              set: p.registrations.map((r) => ({ taskId: r.taskId, targets: r.record })),
+              set: [...p.registrations, ...p.leaving].map((r) => ({
+                taskId: r.taskId,
+                targets: r.record,
+              })),
               forget: p.forgetTargets,
               mapExists: service.targets !== undefined,
             },
@@ -226,9 +227,13 @@ async function act(options: {
   };
 }
 
-async function rollBack(deps: ReconcileDeps, service: ServiceRecord, p: Plan): Promise<void> {
+async function rollBack(
+  deps: ReconcileDeps,
+  service: ServiceRecord,
+  p: Plan,
+): Promise<'written' | 'lost' | 'invalid'> {
   const to = p.rollback;
-  if (!to) return;
+  if (!to) return 'invalid';
   const { spec } = service;
   // The breaker's own words ("Deployment 2 failed: 3 tasks failed to start …").
   const why = p.status.conditions.find((c) =>
@@ -240,6 +245,8 @@ async function rollBack(deps: ReconcileDeps, service: ServiceRecord, p: Plan): P
   // The rolled-back spec must be one the API would take (fields set since may not fit it).
   const valid = serviceFieldsSchema.safeParse(replace);
   if (!valid.success) {
+    // Said when the deployment is first seen failed; later reconciles keep it FAILED quietly.
+    if (service.status.deployment?.rolloutState === 'FAILED') return 'invalid';
     await appendEvents(deps, spec.serviceName, [
       `(service ${spec.serviceName}) deployment ${failed} failed and cannot be rolled back to deployment ${to.id}: ${toFieldErrors(
         valid.error,
@@ -247,7 +254,7 @@ async function rollBack(deps: ReconcileDeps, service: ServiceRecord, p: Plan): P
         .map((e) => `${e.path} ${e.message}`)
         .join('; ')}.`,
     ]);
-    return;
+    return 'invalid';
   }
   const written = await deps.store.updateSpec({
     serviceName: spec.serviceName,
@@ -261,11 +268,11 @@ async function rollBack(deps: ReconcileDeps, service: ServiceRecord, p: Plan): P
     now,
     expectedGeneration: service.generation,
   });
-  if (written.ok) {
-    await appendEvents(deps, spec.serviceName, [
-      `(service ${spec.serviceName}) ${why ? `${why.message} ` : ''}Rolling back to deployment ${to.id}.`,
-    ]);
-  }
+  if (!written.ok) return 'lost';
+  await appendEvents(deps, spec.serviceName, [
+    `(service ${spec.serviceName}) ${why ? `${why.message} ` : ''}Rolling back to deployment ${to.id}.`,
+  ]);
+  return 'written';
 }
 
 function withoutLaunchFields(spec: ServiceSpec): Partial<ServiceSpec> {

@@ -44,7 +44,7 @@ import {
   updateServiceSchema,
 } from '../core/schemas';
 import { validateTaskDefinition } from '../core/task-definition';
-import type { LoadBalancing } from '../ports/load-balancing';
+import { type LoadBalancing, LoadBalancingRefusal } from '../ports/load-balancing';
 import type { ReconcileQueue } from '../ports/reconcile-queue';
 import type { Page, ServiceEvent, ServiceStore, WriteResult } from '../ports/service-store';
 import type { TaskDefinitions } from '../ports/task-definitions';
@@ -307,8 +307,10 @@ export async function listServiceTasks(
     ...page,
     items: page.items.map(
       ({ version: _v, launchToken: _t, clusterArn: _c, updatedAt: _u, ...view }): TaskView => {
-        const targets = service.targets?.[view.taskId];
-        return targets && targets.length > 0 ? { ...view, targets } : view;
+        const targets = (service.targets?.[view.taskId] ?? []).map(
+          ({ targetGroupArn, id, port }) => ({ targetGroupArn, id, port }),
+        );
+        return targets.length > 0 ? { ...view, targets } : view;
       },
     ),
   };
@@ -531,8 +533,17 @@ async function checkLoadBalancers(
       message: `need a task definition with networkMode awsvpc (Steward registers each task by its IP address); ${o.reference} has ${mode}`,
     });
   }
+  // ELB refusing to describe a group (a malformed or foreign ARN) is bad input too: 400.
   const groups = await Promise.all(
-    o.loadBalancers.map((lb) => deps.loadBalancing.describeTargetGroup(lb.targetGroupArn)),
+    o.loadBalancers.map((lb) =>
+      deps.loadBalancing
+        .describeTargetGroup(lb.targetGroupArn)
+        .catch((error: unknown) =>
+          error instanceof LoadBalancingRefusal
+            ? { refused: error.message }
+            : Promise.reject(error),
+        ),
+    ),
   );
   o.loadBalancers.forEach((lb, i) => {
     const at = `loadBalancers[${i}]`;
@@ -553,6 +564,11 @@ async function checkLoadBalancers(
     const group = groups[i];
     if (!group) {
       errors.push({ path: `${at}.targetGroupArn`, message: 'names no existing target group' });
+    } else if ('refused' in group) {
+      errors.push({
+        path: `${at}.targetGroupArn`,
+        message: `could not be read from Elastic Load Balancing: ${group.refused}`,
+      });
     } else if (group.targetType !== 'ip') {
       errors.push({
         path: `${at}.targetGroupArn`,

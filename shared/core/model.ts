@@ -59,6 +59,16 @@ export type LoadBalancer = { targetGroupArn: string; containerName: string; cont
 /** One target Steward registered for a task: its private IP and port in one target group. */
 export type Target = { targetGroupArn: string; id: string; port: number };
 
+/**
+ * A target as the service record keeps it: when its registration was claimed (epoch ms), and once
+ * Steward deregistered it to stop its task, when and why (the task is on its way out from then on).
+ */
+export type RecordedTarget = Target & {
+  registeredAt?: number;
+  deregisteredAt?: number;
+  reason?: string;
+};
+
 /** ELB's target health states (DescribeTargetHealth). */
 export type TargetHealthState =
   | 'initial'
@@ -278,7 +288,7 @@ export type ServiceRecord = {
    * deregisters before the task stops, whatever the spec says by then. Absent on records written
    * before load balancers existed (none registered).
    */
-  targets?: Record<string, Target[]>;
+  targets?: Record<string, RecordedTarget[]>;
   status: ServiceStatus;
   createdAt: string;
   updatedAt: string;

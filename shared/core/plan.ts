@@ -12,6 +12,7 @@ import {
   type DeploymentStatus,
   type Expectation,
   isLive,
+  type RecordedTarget,
   type ServiceRecord,
   type ServiceSpec,
   type ServiceStatus,
@@ -28,7 +29,7 @@ import {
   type RestartDecision,
   restartDecision,
 } from './restart';
-import { HEALTH_CHECK_STOP, type TargetsView, targetsView, unionTargets } from './targets';
+import { HEALTH_CHECK_STOP, type TargetsView, targetsView, withRegistered } from './targets';
 
 /** How long a written-down launch may stay unseen before it counts as a failed launch. */
 export const EXPECTATION_TTL_MS = 5 * 60_000;
@@ -68,6 +69,8 @@ export type Plan = {
   registrations: Registration[];
   /** Targets to deregister: of tasks about to stop (they drain first) or already stopping. */
   deregistrations: Target[];
+  /** Tasks deregistered to be stopped: their recorded targets say so from now on (claimed). */
+  leaving: { taskId: string; record: RecordedTarget[] }[];
   /** Tasks gone whose targets are all deregistered: drop their recorded targets. */
   forgetTargets: string[];
   /** Service events for what changed, said once (when it changes, not at every reconcile). */
@@ -114,22 +117,37 @@ export function plan(input: {
   targetHealth?: TargetGroupsHealth;
 }): Plan {
   const { service, tasks, now } = input;
-  const lb = targetsView({ service, health: input.targetHealth });
+  const lb = targetsView({ service, health: input.targetHealth, now });
   const { spec } = service;
   const desired = service.deleting || spec.paused === true ? 0 : spec.desiredCount;
   const deploymentId = service.deployment.id;
   const fallbackUntil = spotFallbackUntil({ spec, service, tasks });
   const inFallback = fallbackUntil !== undefined && now < fallbackUntil;
-  // A task to replace: launched for an older deployment, past the maximum lifetime, or an
-  // on-demand stand-in for Spot now that Spot may have capacity again.
-  const replacementReason = (t: TaskRecord): string | undefined =>
-    (t.deployment ?? 0) !== deploymentId
-      ? 'deployment'
-      : lifetimeExceeded(spec, t, now)
-        ? 'lifetime'
-        : t.fallback === true && !inFallback && spec.spotFallback?.enabled === true
-          ? 'spot-back'
-          : undefined;
+  // A task that fails its target health checks after its grace period is replaced as ECS replaces
+  // an unhealthy task: a healthy replacement first (within maximumPercent), then it drains and stops.
+  const unhealthy = new Map<string, string>();
+  for (const t of tasks) {
+    const failed = lb.failedHealthCheck(t, now);
+    if (failed === undefined) continue;
+    const { reason, description, state } = failed.health;
+    const why = `${reason ?? state}${description ? ` (${description})` : ''}`;
+    unhealthy.set(
+      t.taskId,
+      `${HEALTH_CHECK_STOP} (target-group ${failed.target.targetGroupArn}): ${why}`,
+    );
+  }
+  // A task to replace: deregistered to be stopped, unhealthy in a target group, launched for an
+  // older deployment, past the maximum lifetime, or an on-demand stand-in for Spot now that Spot
+  // may have capacity again.
+  const replacementReason = (t: TaskRecord): string | undefined => {
+    if (lb.leaving(t.taskId) !== undefined) return 'leaving';
+    if (unhealthy.has(t.taskId)) return 'unhealthy';
+    if ((t.deployment ?? 0) !== deploymentId) return 'deployment';
+    if (lifetimeExceeded(spec, t, now)) return 'lifetime';
+    if (t.fallback === true && !inFallback && spec.spotFallback?.enabled === true)
+      return 'spot-back';
+    return undefined;
+  };
   const outdated = (t: TaskRecord) => replacementReason(t) !== undefined;
   const { maximumPercent, minimumHealthyPercent } = spec.deploymentConfiguration;
   // ECS: maximumPercent bounds RUNNING + PENDING tasks, rounded down; minimumHealthyPercent is the
@@ -160,27 +178,7 @@ export function plan(input: {
   const live = tasks.filter(isLive);
   const stopRequested = (t: TaskRecord) =>
     t.desiredStatus === 'STOPPED' || service.pendingStops[t.taskId] !== undefined;
-  // A task that fails its target health checks is stopped (after its grace period), as ECS does:
-  // its slot is free from now on.
-  const healthStops: StopAction[] = spend(
-    live
-      .filter((t) => !stopRequested(t))
-      .flatMap((t) => {
-        const failed = lb.failedHealthCheck(t, now);
-        if (failed === undefined) return [];
-        const { reason, description, state } = failed.health;
-        const why = `${reason ?? state}${description ? ` (${description})` : ''}`;
-        return [
-          {
-            taskArn: t.taskArn,
-            taskId: t.taskId,
-            reason: `${HEALTH_CHECK_STOP} (target-group ${failed.target.targetGroupArn}): ${why}`,
-          },
-        ];
-      }),
-  );
-  const failingHealth = new Set(healthStops.map((s) => s.taskId));
-  const keeping = live.filter((t) => !stopRequested(t) && !failingHealth.has(t.taskId));
+  const keeping = live.filter((t) => !stopRequested(t));
   const liveIds = new Set(live.map((t) => t.taskId));
   const forgetStops = spend(
     Object.keys(service.pendingStops)
@@ -239,7 +237,13 @@ export function plan(input: {
   for (let slot = 0; slot < desired; slot++) if (!occupied.has(slot)) free.push(slot);
   // Empty slots first, then replacements (a deployment never delays filling a hole).
   const targets = [...free, ...replaceable];
-  const breaker = circuitBreakerOf({ service, tasks, desired, now, serving: lb.serving });
+  const breaker = circuitBreakerOf({
+    service,
+    tasks,
+    desired,
+    now,
+    ...(lb.balanced ? { serving: lb.serving } : {}),
+  });
   const room =
     decision.kind === 'go' && !breaker.tripped
       ? Math.max(
@@ -271,9 +275,11 @@ export function plan(input: {
   // holder (within the minimum healthy count): stop first, then launch, as ECS does at 100%.
   // With load balancers, "running" means serving (healthy in every target group), and a task is
   // deregistered and left to drain before it is stopped.
-  const stops: StopAction[] = [...healthStops];
+  const stops: StopAction[] = [];
   const deregistrations: Target[] = [];
-  const leaving = new Set<string>();
+  /** Unhealthy tasks leaving now (deregistered, or stopped when nothing was registered). */
+  const failedHealth: string[] = [];
+  const leaving: Plan['leaving'] = [];
   if (outstanding.length === 0) {
     const excess = keepCount + launches.length - desired;
     const blockedSlots = targets.slice(launches.length);
@@ -293,18 +299,24 @@ export function plan(input: {
       if (isRunning && running - 1 < minRunning) continue;
       if (isRunning) running -= 1;
       wanted -= 1;
-      leaving.add(t.taskId);
+      const leaves = lb.toDeregister(t.taskId);
+      const fresh = lb.leaving(t.taskId) === undefined;
+      if (fresh && unhealthy.has(t.taskId) && (leaves.length > 0 || lb.drained(t.taskId)))
+        failedHealth.push(t.taskId);
+      const reason = stopReason(service, t, replacementReason(t), unhealthy, lb);
       if (!lb.drained(t.taskId)) {
-        // Deregistered now, stopped by a later reconcile once its targets have drained.
-        deregistrations.push(...lb.toDeregister(t.taskId));
+        // Deregistered now, stopped by a later reconcile once its targets have drained; marked as
+        // leaving (claimed), so it stays on its way out whatever its targets show meanwhile.
+        deregistrations.push(...leaves);
+        if (fresh && leaves.length > 0 && budget > 0) {
+          budget -= 1;
+          const record = lb.recorded(t.taskId).map((x) => ({ ...x, deregisteredAt: now, reason }));
+          leaving.push({ taskId: t.taskId, record });
+        }
         continue;
       }
       budget -= 1;
-      stops.push({
-        taskArn: t.taskArn,
-        taskId: t.taskId,
-        reason: stopReason(service, t, replacementReason(t)),
-      });
+      stops.push({ taskArn: t.taskArn, taskId: t.taskId, reason });
     }
   }
   // Tasks on their way out (stop requested, stopping, stopped or gone) leave their target groups
@@ -313,20 +325,28 @@ export function plan(input: {
   const forgetTargets: string[] = [];
   for (const taskId of Object.keys(service.targets ?? {}).sort()) {
     const t = liveById.get(taskId);
-    if (t !== undefined && !stopRequested(t) && !failingHealth.has(taskId)) continue;
+    if (t !== undefined && !stopRequested(t)) continue;
     deregistrations.push(...lb.toDeregister(taskId));
     if (t === undefined && lb.drained(taskId)) forgetTargets.push(taskId);
   }
   const forgetTargetsNow = spend(forgetTargets);
-  // Current tasks that run join their target groups (recorded in the claim, then registered).
+  // The current tasks that hold their slots join their target groups once they run (recorded in
+  // the claim, then registered); a misplaced or outdated task, on its way out, never does.
   const registrations: Registration[] = spend(
-    keeping
-      .filter((t) => !leaving.has(t.taskId))
+    [...holders.values()]
+      .filter((t) => !outdated(t))
+      .sort(byAge)
       .flatMap((t) => {
         const targets = lb.toRegister(t);
         return targets.length === 0
           ? []
-          : [{ taskId: t.taskId, targets, record: unionTargets(lb.recorded(t.taskId), targets) }];
+          : [
+              {
+                taskId: t.taskId,
+                targets,
+                record: withRegistered(lb.recorded(t.taskId), targets, now),
+              },
+            ];
       }),
   );
 
@@ -415,10 +435,9 @@ export function plan(input: {
     expired: forgetNow.filter((f) => f.expired).length,
   });
   messages.push(...targetMessages({ name: spec.serviceName, registrations, deregistrations }));
-  for (const s of healthStops) {
-    messages.push(
-      `(service ${spec.serviceName}) (task ${s.taskId}) ${s.reason.replace(/^Steward: task /, '')}.`,
-    );
+  for (const id of failedHealth) {
+    const why = (unhealthy.get(id) ?? '').replace(/^Steward: task /, '');
+    messages.push(`(service ${spec.serviceName}) (task ${id}) ${why}; replacing it.`);
   }
 
   return {
@@ -430,6 +449,7 @@ export function plan(input: {
     forgetStops,
     registrations,
     deregistrations,
+    leaving,
     forgetTargets: forgetTargetsNow,
     messages,
     ...(expiredFailures.length > 0
@@ -722,6 +742,7 @@ export function needsClaim(p: Plan): boolean {
   return (
     p.registrations.length > 0 ||
     p.deregistrations.length > 0 ||
+    p.leaving.length > 0 ||
     p.forgetTargets.length > 0 ||
     p.launches.length > 0 ||
     p.retries.length > 0 ||
@@ -740,10 +761,18 @@ function stopReason(
   service: ServiceRecord,
   task: TaskRecord,
   replacement: string | undefined,
+  unhealthy: ReadonlyMap<string, string>,
+  lb: TargetsView,
 ): string {
   const name = service.spec.serviceName;
+  // Said when it was deregistered (it has drained since).
+  const said = lb.leaving(task.taskId);
+  if (said) return said;
   if (service.deleting) return `Steward: service ${name} is being deleted`;
   if (service.spec.paused === true) return `Steward: service ${name} is paused`;
+  // A failed health check is a failure (restart policy, circuit breaker), so its reason says so.
+  const failed = unhealthy.get(task.taskId);
+  if (failed !== undefined) return failed;
   if (replacement === 'deployment') {
     return `Steward: replaced by deployment ${service.deployment.id} of service ${name} (${service.deployment.reason})`;
   }

@@ -277,7 +277,6 @@ function checkServiceFields(
     scalingPolicies?: unknown[] | undefined;
     spotFallback?: { enabled: boolean } | undefined;
     loadBalancers?: unknown[] | undefined;
-    healthCheckGracePeriodSeconds?: number | undefined;
   },
   ctx: z.RefinementCtx,
 ): void {
@@ -306,9 +305,6 @@ function checkServiceFields(
       'loadBalancers',
       'need the awsvpc network mode (networkConfiguration): Steward registers each task by its IP address',
     );
-  }
-  if (spec.healthCheckGracePeriodSeconds !== undefined && !balanced) {
-    bad('healthCheckGracePeriodSeconds', 'is only valid for a service with loadBalancers');
   }
   // Steward adds two tags of its own to every task; ECS takes at most 50.
   if (spec.propagateTags === 'SERVICE' && (spec.tags?.length ?? 0) > 48) {

@@ -9,6 +9,7 @@
  * task is always deregistered from what it joined, whatever the spec says by then.
  */
 import {
+  type RecordedTarget,
   type ServiceRecord,
   type Target,
   type TargetGroupsHealth,
@@ -27,6 +28,14 @@ export type TargetPhase = 'registered' | 'draining' | 'absent' | 'unknown';
 /** The prefix of the stop reason for a task that failed its target health checks. */
 export const HEALTH_CHECK_STOP = 'Steward: task failed ELB health checks in';
 
+/**
+ * A registration claimed this recently may not have reached ELB yet (its claimer calls
+ * RegisterTargets after the claim): its absence proves nothing, so its task is not taken as drained
+ * and it is not registered again. Longer than a Lambda invocation may run (20 s), as
+ * EXPECTATION_RETRY_AFTER_MS; after it, an absent target is registered again (its claimer died).
+ */
+export const REGISTRATION_SETTLE_MS = 30_000;
+
 const UNHEALTHY: ReadonlySet<string> = new Set(['unhealthy', 'unhealthy.draining']);
 
 export type TargetsView = {
@@ -35,7 +44,7 @@ export type TargetsView = {
   /** The targets a task has, or should have: the spec's for a current task, else the recorded ones. */
   targetsOf(task: TaskRecord): Target[];
   /** The targets recorded for a task id (registered, or about to be). */
-  recorded(taskId: string): Target[];
+  recorded(taskId: string): RecordedTarget[];
   healthOf(target: Target): TargetHealth | undefined;
   phaseOf(target: Target): TargetPhase;
   /** RUNNING and, if it is load balanced, healthy in every target group. */
@@ -50,6 +59,11 @@ export type TargetsView = {
   ): { target: Target; health: TargetHealth } | undefined;
   /** The spec's target groups that ELB says do not exist. */
   missingGroups: string[];
+  /**
+   * Why Steward deregistered the task to stop it (recorded, so it stays on its way out however
+   * its targets look meanwhile), or undefined for a task it did not.
+   */
+  leaving(taskId: string): string | undefined;
   /** A current task's targets still to register (known to be absent from groups that exist). */
   toRegister(task: TaskRecord): Target[];
   /** A task's recorded targets that are registered and not draining: to deregister before it stops. */
@@ -62,12 +76,23 @@ export type TargetsView = {
 export function targetsView(o: {
   service: ServiceRecord;
   health: TargetGroupsHealth | undefined;
+  now: number;
 }): TargetsView {
-  const { service, health } = o;
+  const { service, health, now: at } = o;
   const { spec } = service;
   const balancers = spec.loadBalancers ?? [];
   const recordedMap = service.targets ?? {};
   const recorded = (taskId: string) => recordedMap[taskId] ?? [];
+  /** Recorded for a task, registration claimed within REGISTRATION_SETTLE_MS. */
+  const settling = (taskId: string, target: Target) =>
+    recorded(taskId).some(
+      (r) =>
+        r.targetGroupArn === target.targetGroupArn &&
+        r.id === target.id &&
+        r.port === target.port &&
+        r.registeredAt !== undefined &&
+        at - r.registeredAt < REGISTRATION_SETTLE_MS,
+    );
   const current = (t: TaskRecord) => (t.deployment ?? 0) === service.deployment.id;
   const wanted = (t: TaskRecord): Target[] =>
     t.privateIp === undefined
@@ -99,8 +124,13 @@ export function targetsView(o: {
     if (h === undefined) return 'absent';
     return h.state === 'draining' ? 'draining' : 'registered';
   };
+  const leaving = (taskId: string) => {
+    const marked = recorded(taskId).find((x) => x.deregisteredAt !== undefined);
+    return marked === undefined ? undefined : (marked.reason ?? '');
+  };
   const serving = (t: TaskRecord) => {
     if (t.lastStatus !== TaskStatus.RUNNING) return false;
+    if (leaving(t.taskId) !== undefined) return false;
     if (!isBalanced(t)) return true;
     const targets = targetsOf(t);
     return targets.length > 0 && targets.every((x) => healthOf(x)?.state === 'healthy');
@@ -127,17 +157,21 @@ export function targetsView(o: {
     missingGroups: balancers
       .map((lb) => lb.targetGroupArn)
       .filter((arn) => health?.get(arn)?.missing === true),
+    leaving,
     toRegister(t) {
       if (!current(t) || t.lastStatus !== TaskStatus.RUNNING) return [];
       return wanted(t).filter(
-        (x) => phaseOf(x) === 'absent' && health?.get(x.targetGroupArn)?.missing !== true,
+        (x) =>
+          phaseOf(x) === 'absent' &&
+          health?.get(x.targetGroupArn)?.missing !== true &&
+          !settling(t.taskId, x),
       );
     },
     toDeregister(taskId) {
       return recorded(taskId).filter((x) => phaseOf(x) === 'registered');
     },
     drained(taskId) {
-      return recorded(taskId).every((x) => phaseOf(x) === 'absent');
+      return recorded(taskId).every((x) => phaseOf(x) === 'absent' && !settling(taskId, x));
     },
   };
 }
@@ -150,10 +184,18 @@ export function targetGroupsToRead(service: ServiceRecord): string[] {
   return [...arns].sort();
 }
 
-/** `a` with the targets of `b` it lacks (a task's recorded targets after a registration). */
-export function unionTargets(a: Target[], b: Target[]): Target[] {
-  const keys = new Set(a.map((t) => `${t.targetGroupArn} ${targetKey(t)}`));
-  return [...a, ...b.filter((t) => !keys.has(`${t.targetGroupArn} ${targetKey(t)}`))];
+/** A task's recorded targets after registering `added` at `now` (re-registered ones renewed). */
+export function withRegistered(
+  recorded: RecordedTarget[],
+  added: Target[],
+  now: number,
+): RecordedTarget[] {
+  const key = (t: Target) => `${t.targetGroupArn} ${targetKey(t)}`;
+  const renewed = new Set(added.map(key));
+  return [
+    ...recorded.filter((t) => !renewed.has(key(t))),
+    ...added.map((t) => ({ ...t, registeredAt: now })),
+  ];
 }
 
 /** Groups targets by target group (one Register/DeregisterTargets call each). */

@@ -59,7 +59,7 @@ documented(createServiceSchema, {
     '- `placementConstraints`: `memberOf` needs an `expression`, `distinctInstance` takes none. `placementStrategy`: `spread` needs a `field`, `binpack` takes `cpu` or `memory`, `random` none.',
     '- `tags`: keys unique, not starting with `aws:` or `steward:`; at most 48 with `propagateTags: SERVICE`.',
     '- `deploymentConfiguration.maximumPercent` above 100 when `minimumHealthyPercent` is 100; `restartPolicy.maxDelaySeconds` at least `baseDelaySeconds`.',
-    '- `loadBalancers`: the awsvpc network mode (`networkConfiguration`); each target group must exist with target type `ip`, and the task definition must have the `containerName` container mapping `containerPort`; `healthCheckGracePeriodSeconds` only with `loadBalancers`.',
+    '- `loadBalancers`: the awsvpc network mode (`networkConfiguration`); each target group must exist with target type `ip`, and the task definition must have the `containerName` container mapping `containerPort`.',
     '- `minCapacity` ≤ `maxCapacity`, both required with `scalingPolicies`; `spotFallback` needs `FARGATE_SPOT` in the strategy; scaling policies have their own rules (names unique, one metric each, steps that cover every breach, valid schedules and time zones).',
     '- An inline `taskDefinition` is validated as `POST /task-definitions` validates one, and its roles checked against the allow-list (403).',
   ].join('\n'),
@@ -171,7 +171,7 @@ documented(service.loadBalancers.unwrap().element.shape.loadBalancerName.unwrap(
 });
 documented(service.healthCheckGracePeriodSeconds.unwrap(), {
   description:
-    'Seconds after a task starts during which failing target health checks do not stop it (default 0); only with `loadBalancers`.',
+    'Seconds after a task starts during which failing target health checks do not get it replaced (default 0); without `loadBalancers` it has no effect.',
 });
 documented(service.maxTaskLifetime, {
   description: 'Seconds; a RUNNING task older than this is replaced (rolling).',

@@ -1,10 +1,10 @@
 import type {
   Deployment,
   Expectation,
+  RecordedTarget,
   ServiceRecord,
   ServiceSpec,
   ServiceStatus,
-  Target,
   TaskRecord,
 } from '../core/model';
 import type { LaunchFailure } from '../core/restart';
@@ -107,7 +107,7 @@ export type ServiceStore = {
      * record already has its `targets` map (false on records written before load balancers).
      */
     targets?: {
-      set: { taskId: string; targets: Target[] }[];
+      set: { taskId: string; targets: RecordedTarget[] }[];
       forget: string[];
       mapExists: boolean;
     };

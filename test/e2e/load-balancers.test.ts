@@ -245,7 +245,7 @@ describe('a load-balanced service', () => {
     expect(await targetStates(tg)).toEqual({});
   }, 30_000);
 
-  it('replaces a task that fails its health checks after the grace period', async () => {
+  it('replaces a task that fails its health checks after the grace period, replacement first', async () => {
     const tg = await targetGroup('sick');
     const td = await register('sick', { 'steward.emulator/target-health': 'unhealthy' });
     const created = await api('POST', '/services', {
@@ -273,8 +273,22 @@ describe('a load-balanced service', () => {
     await stack.tick();
     expect(live(await tasksOf('sick')).map((t) => t.taskId)).toEqual([first?.taskId]);
 
-    // Past the grace period: stopped, deregistered, and replaced in its slot.
+    // Past the grace period: replaced as ECS replaces an unhealthy task. A replacement starts
+    // first; the unhealthy task then leaves the group, drains while RUNNING, and stops.
     stack.clock.advance(60_000);
+    const replacement = await tickUntil('a replacement and the old target draining', async () => {
+      const tasks = live(await tasksOf('sick'));
+      const states = await targetStates(tg);
+      const other = tasks.find((t) => t.taskId !== first?.taskId && t.lastStatus === 'RUNNING');
+      return other && states[`${first?.privateIp}:8080`] === 'draining' ? other : undefined;
+    });
+    expect((await tasksOf('sick')).find((t) => t.taskId === first?.taskId)?.lastStatus).toBe(
+      'RUNNING',
+    );
+    expect(await messagesOf('sick')).toContain(
+      `(service sick) (task ${first?.taskId}) failed ELB health checks in (target-group ${tg}): Target.FailedHealthChecks (Health checks failed); replacing it.`,
+    );
+    stack.clock.advance(DRAIN_MS);
     const stopped = await tickUntil('the unhealthy task to stop', async () => {
       const t = (await tasksOf('sick')).find((x) => x.taskId === first?.taskId);
       return t?.lastStatus === 'STOPPED' ? t : undefined;
@@ -282,14 +296,8 @@ describe('a load-balanced service', () => {
     expect(stopped.stoppedReason).toBe(
       `Steward: task failed ELB health checks in (target-group ${tg}): Target.FailedHealthChecks (Health checks failed)`,
     );
-    expect(await messagesOf('sick')).toContain(
-      `(service sick) (task ${first?.taskId}) failed ELB health checks in (target-group ${tg}): Target.FailedHealthChecks (Health checks failed).`,
-    );
-    await tickUntil('a replacement in slot 0', async () => {
-      const tasks = live(await tasksOf('sick'));
-      return tasks.length === 1 && tasks[0]?.taskId !== first?.taskId ? true : undefined;
-    });
-    expect((await targetStates(tg))[`${first?.privateIp}:8080`]).not.toBe('unhealthy');
+    expect(live(await tasksOf('sick')).map((t) => t.taskId)).toContain(replacement.taskId);
+    expect(Object.keys(await targetStates(tg))).not.toContain(`${first?.privateIp}:8080`);
     expect((await api('DELETE', '/services/sick')).status).toBe(202);
   }, 30_000);
 });
@@ -350,7 +358,7 @@ describe('loadBalancers are checked as CreateService checks them', () => {
     ]);
   });
 
-  it('refuses Classic Load Balancers, a grace period without load balancers, and EC2 bridge mode', async () => {
+  it('refuses Classic Load Balancers, and load balancers without the awsvpc network mode', async () => {
     const classic = await api('POST', '/services', {
       body: service({
         loadBalancers: [{ loadBalancerName: 'old-elb', containerName: 'app', containerPort: 8080 }],
@@ -362,16 +370,6 @@ describe('loadBalancers are checked as CreateService checks them', () => {
       message:
         'names a Classic Load Balancer, which Steward does not support: give the targetGroupArn of an Application or Network Load Balancer target group',
     });
-    const grace = await api('POST', '/services', {
-      body: service({ healthCheckGracePeriodSeconds: 30 }),
-    });
-    expect(grace.status).toBe(400);
-    expect(grace.body.errors).toEqual([
-      {
-        path: 'healthCheckGracePeriodSeconds',
-        message: 'is only valid for a service with loadBalancers',
-      },
-    ]);
     const bridge = await api('POST', '/services', {
       body: {
         serviceName: 'checked',

@@ -163,4 +163,54 @@ describe('circuit breaker rollback', () => {
       reason: 'rolled back after deployment 2 failed',
     });
   }, 30_000);
+
+  it('a rollback the API would refuse is said once; the failed deployment stays, reconciles settle', async () => {
+    const name = 'rollback-invalid';
+    const at = () => new Date(h.clock.now()).toISOString();
+    const base = {
+      ...serviceSpec({ serviceName: name, desiredCount: 1 }),
+      taskDefinition: 'broken:1',
+      deploymentConfiguration: {
+        minimumHealthyPercent: 100,
+        maximumPercent: 200,
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+      },
+    };
+    expect(await h.store.createService({ spec: base, now: at() })).toEqual({ ok: true });
+    // A record whose last completed deployment cannot be restored: Fargate without a network.
+    await h.store.updateSpec({
+      serviceName: name,
+      change: {},
+      deployment: {
+        startedAt: at(),
+        reason: 'redeploy requested',
+        previous: { id: 1, launch: { taskDefinition: 'app:1', launchType: 'FARGATE' } },
+      },
+      now: at(),
+    });
+    const failed = await waitFor({
+      what: `${name} failed`,
+      probe: async () => {
+        await deliverAll();
+        h.clock.advance(60_000);
+        await reconcile(h.deps, { serviceName: name });
+        const s = await h.store.getService(name, { consistent: true });
+        return s?.status.deployment?.rolloutState === 'FAILED' ? s : undefined;
+      },
+    });
+    for (let i = 0; i < 3; i++) {
+      const result = await reconcile(h.deps, { serviceName: name });
+      expect(result.outcome).not.toBe('contended');
+    }
+    const after = await h.store.getService(name, { consistent: true });
+    expect(after?.spec.taskDefinition).toBe('broken:1');
+    expect(after?.generation).toBe(failed.generation);
+    const events = await h.store.listEvents({ serviceName: name });
+    const refusals = events.items.filter((e) => /cannot be rolled back/.test(e.message));
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]?.message).toBe(
+      `(service ${name}) deployment 2 failed and cannot be rolled back to deployment 1: networkConfiguration is required on Fargate (tasks use the awsvpc network mode).`,
+    );
+    expect(refusals[0]?.count ?? 1).toBe(1);
+  }, 30_000);
 });

@@ -98,7 +98,7 @@ describe('plan: registering tasks with their target groups', () => {
     const t = task({ slot: 0 });
     const p = plan({ service: balanced(), tasks: [t], now, targetHealth: health({ [TG]: [] }) });
     expect(p.registrations).toEqual([
-      { taskId: t.taskId, targets: [targetOf(t)], record: [targetOf(t)] },
+      { taskId: t.taskId, targets: [targetOf(t)], record: [{ ...targetOf(t), registeredAt: now }] },
     ]);
     expect(p.messages).toContain(`(service web) registered 1 targets in (target-group ${TG})`);
     expect(p.status.steady).toBe(false);
@@ -114,7 +114,11 @@ describe('plan: registering tasks with their target groups', () => {
       targetHealth: health({ [TG]: [[targetOf(t), 'healthy']], [TG2]: [] }),
     });
     expect(p.registrations).toEqual([
-      { taskId: t.taskId, targets: [targetOf(t, TG2)], record: [targetOf(t, TG2)] },
+      {
+        taskId: t.taskId,
+        targets: [targetOf(t, TG2)],
+        record: [{ ...targetOf(t, TG2), registeredAt: now }],
+      },
     ]);
   });
 
@@ -322,6 +326,142 @@ describe('plan: scale-in and deletion drain first', () => {
   });
 });
 
+describe('plan: a registration in flight, and a task on its way out', () => {
+  it('a registration claimed under 30 s ago is neither repeated nor taken as drained', () => {
+    const t = task({ slot: 0 });
+    const gone = { ...t, lastStatus: 'STOPPED' as const, desiredStatus: 'STOPPED' };
+    const claimed = (ageMs: number) =>
+      balanced({ targets: { [t.taskId]: [{ ...targetOf(t), registeredAt: now - ageMs }] } });
+    // Its claimer may not have called RegisterTargets yet: absent proves nothing.
+    const young = plan({
+      service: claimed(10_000),
+      tasks: [t],
+      now,
+      targetHealth: health({ [TG]: [] }),
+    });
+    expect(young.registrations).toEqual([]);
+    const youngGone = plan({
+      service: claimed(10_000),
+      tasks: [gone],
+      now,
+      targetHealth: health({ [TG]: [] }),
+    });
+    expect(youngGone.forgetTargets).toEqual([]);
+    // Older than a Lambda invocation: the claimer died; register again, or forget a stopped task.
+    const old = plan({
+      service: claimed(40_000),
+      tasks: [t],
+      now,
+      targetHealth: health({ [TG]: [] }),
+    });
+    expect(old.registrations).toEqual([
+      { taskId: t.taskId, targets: [targetOf(t)], record: [{ ...targetOf(t), registeredAt: now }] },
+    ]);
+    const oldGone = plan({
+      service: claimed(40_000),
+      tasks: [gone],
+      now,
+      targetHealth: health({ [TG]: [] }),
+    });
+    expect(oldGone.forgetTargets).toEqual([t.taskId]);
+  });
+
+  it('a task marked as leaving does not serve, even while ELB still calls it healthy', () => {
+    // Its DeregisterTargets failed after the claim: it still counts as no capacity.
+    const [a, b] = [0, 1].map((slot) => task({ slot }));
+    const service = balanced({
+      desired: 2,
+      targets: {
+        [(a as TaskRecord).taskId]: [targetOf(a as TaskRecord)],
+        [(b as TaskRecord).taskId]: [
+          { ...targetOf(b as TaskRecord), deregisteredAt: now - 1000, reason: 'x' },
+        ],
+      },
+    });
+    const p = plan({
+      service,
+      tasks: [a as TaskRecord, b as TaskRecord],
+      now,
+      targetHealth: health({
+        [TG]: [
+          [targetOf(a as TaskRecord), 'healthy'],
+          [targetOf(b as TaskRecord), 'healthy'],
+        ],
+      }),
+    });
+    expect(p.status.steady).toBe(false);
+    // A replacement for its slot, since it is on its way out (deregistered again once that runs).
+    expect(p.launches.map((e) => e.slot)).toEqual([1]);
+    expect(p.status.conditions[0]?.message).toBe(
+      '2 of 2 tasks running (1 healthy in their target groups), 1 pending.',
+    );
+  });
+
+  it('never registers a misplaced task again, even while a launch is outstanding', () => {
+    // Scaled in from 3 to 2: slot 2 drained and is absent; slot 1's replacement is in flight.
+    const [a, b, c] = [0, 1, 2].map((slot) => task({ slot }));
+    const service = balanced({
+      desired: 2,
+      targets: {
+        [(a as TaskRecord).taskId]: [targetOf(a as TaskRecord)],
+        [(c as TaskRecord).taskId]: [
+          { ...targetOf(c as TaskRecord), deregisteredAt: now - 400_000, reason: 'x' },
+        ],
+      },
+      expectations: {
+        tok: {
+          token: 'tok',
+          slot: 1,
+          generation: 1,
+          taskDefinition: 'web:3',
+          createdAt: now - 1000,
+          deployment: 1,
+        },
+      },
+    });
+    const crashed = {
+      ...(b as TaskRecord),
+      lastStatus: 'STOPPED' as const,
+      desiredStatus: 'STOPPED',
+    };
+    const p = plan({
+      service,
+      tasks: [a as TaskRecord, crashed, c as TaskRecord],
+      now,
+      targetHealth: health({ [TG]: [[targetOf(a as TaskRecord), 'healthy']] }),
+    });
+    expect(p.registrations).toEqual([]);
+  });
+
+  it('keeps the circuit breaker of a service without load balancers as it was: a task that ran stands it down', () => {
+    const plain = aService({ desiredCount: 4, generation: 2 });
+    plain.deployment = { id: 2, startedAt: '2025-01-01T00:00:00.000Z', reason: 'x' };
+    plain.spec.deploymentConfiguration.deploymentCircuitBreaker = { enable: true, rollback: true };
+    const ran = aTask({
+      name: 'ran',
+      slot: 0,
+      deployment: 2,
+      startedAt: '2024-12-31T23:59:00.000Z',
+      lastStatus: 'STOPPED',
+      desiredStatus: 'STOPPED',
+      stopCode: 'EssentialContainerExited',
+    });
+    const failed = [1, 2, 3].map((slot) =>
+      aTask({
+        name: `f${slot}`,
+        slot,
+        deployment: 2,
+        lastStatus: 'STOPPED',
+        desiredStatus: 'STOPPED',
+        stopCode: 'TaskFailedToStart',
+      }),
+    );
+    const p = plan({ service: plain, tasks: [ran, ...failed], now });
+    expect(p.status.deployment?.rolloutState).toBe('IN_PROGRESS');
+    expect(p.rollback).toBeUndefined();
+  });
+});
+
 describe('plan: tasks that leave on their own', () => {
   it('deregisters a task ECS is stopping, and forgets its targets once it is gone', () => {
     const crashed = task({ slot: 0, desiredStatus: 'STOPPED', lastStatus: 'DEACTIVATING' });
@@ -360,23 +500,83 @@ describe('plan: tasks that leave on their own', () => {
 describe('plan: failed target health checks', () => {
   const startedAt = new Date(now - 60_000).toISOString();
 
-  it('stops an unhealthy task after the grace period, deregistering it at once', () => {
+  it('replaces an unhealthy task as ECS does: replacement first, then it drains and stops', () => {
     const t = task({ slot: 0, startedAt });
     const service = balanced({ grace: 30, targets: { [t.taskId]: [targetOf(t)] } });
+    const unhealthy = [targetOf(t), 'unhealthy', 'Target.ResponseCodeMismatch'] as const;
+    const reason = `${HEALTH_CHECK_STOP} (target-group ${TG}): Target.ResponseCodeMismatch`;
+    // 1. A replacement is launched into its slot (within maximumPercent); nothing stops yet.
+    const first = plan({
+      service,
+      tasks: [t],
+      now,
+      targetHealth: health({ [TG]: [[...unhealthy]] }),
+    });
+    expect(first.launches.map((e) => e.slot)).toEqual([0]);
+    expect(first.stops).toEqual([]);
+    expect(first.deregistrations).toEqual([]);
+    // 2. The replacement runs: the unhealthy task is deregistered, marked as leaving, and said.
+    const fresh = task({ slot: 0, name: 'b', startedAt: new Date(now).toISOString() });
+    const second = plan({
+      service,
+      tasks: [t, fresh],
+      now,
+      targetHealth: health({ [TG]: [[...unhealthy]] }),
+    });
+    expect(second.deregistrations).toEqual([targetOf(t)]);
+    expect(second.stops).toEqual([]);
+    expect(second.leaving).toEqual([
+      { taskId: t.taskId, record: [{ ...targetOf(t), deregisteredAt: now, reason }] },
+    ]);
+    expect(second.registrations.map((r) => r.taskId)).toEqual([fresh.taskId]);
+    expect(second.messages).toContain(
+      `(service web) (task ${t.taskId}) failed ELB health checks in (target-group ${TG}): Target.ResponseCodeMismatch; replacing it.`,
+    );
+    // 3. Draining, then drained: the task stays on its way out and stops with the reason it left for.
+    const marked = {
+      ...service,
+      targets: {
+        [t.taskId]: second.leaving[0]?.record ?? [],
+        [fresh.taskId]: [{ ...targetOf(fresh), registeredAt: now }],
+      },
+    };
+    const draining = plan({
+      service: marked,
+      tasks: [t, fresh],
+      now,
+      targetHealth: health({
+        [TG]: [
+          [targetOf(t), 'draining'],
+          [targetOf(fresh), 'initial'],
+        ],
+      }),
+    });
+    expect(draining.stops).toEqual([]);
+    expect(draining.registrations).toEqual([]);
+    expect(draining.leaving).toEqual([]);
+    const drained = plan({
+      service: marked,
+      tasks: [t, fresh],
+      now: now + 60_000,
+      targetHealth: health({ [TG]: [[targetOf(fresh), 'healthy']] }),
+    });
+    expect(drained.stops).toEqual([{ taskArn: t.taskArn, taskId: t.taskId, reason }]);
+    // Drained, it is never registered again, though it runs and is absent from the group.
+    expect(drained.registrations).toEqual([]);
+  });
+
+  it('without room for a replacement (maximumPercent 100) drains and stops the unhealthy task first', () => {
+    const t = task({ slot: 0, startedAt });
+    const service = balanced({ min: 0, max: 100, targets: { [t.taskId]: [targetOf(t)] } });
     const p = plan({
       service,
       tasks: [t],
       now,
-      targetHealth: health({ [TG]: [[targetOf(t), 'unhealthy', 'Target.ResponseCodeMismatch']] }),
+      targetHealth: health({ [TG]: [[targetOf(t), 'unhealthy', 'Target.Timeout']] }),
     });
-    const reason = `${HEALTH_CHECK_STOP} (target-group ${TG}): Target.ResponseCodeMismatch`;
-    expect(p.stops).toEqual([{ taskArn: t.taskArn, taskId: t.taskId, reason }]);
+    expect(p.launches).toEqual([]);
     expect(p.deregistrations).toEqual([targetOf(t)]);
-    // Its slot is free: a replacement goes at once (within maximumPercent).
-    expect(p.launches.map((e) => e.slot)).toEqual([0]);
-    expect(p.messages).toContain(
-      `(service web) (task ${t.taskId}) failed ELB health checks in (target-group ${TG}): Target.ResponseCodeMismatch.`,
-    );
+    expect(p.leaving.map((l) => l.taskId)).toEqual([t.taskId]);
   });
 
   it('leaves an unhealthy task alone within the grace period', () => {

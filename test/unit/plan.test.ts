@@ -72,6 +72,7 @@ function expectedPlan(
     forgetStops: [],
     registrations: [],
     deregistrations: [],
+    leaving: [],
     forgetTargets: [],
     remove: false,
     ...rest,
