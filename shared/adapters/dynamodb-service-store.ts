@@ -25,7 +25,6 @@ import { ValidationError } from '../core/errors';
 import type {
   Deployment,
   Expectation,
-  RecordedTarget,
   ServiceRecord,
   ServiceSpec,
   TaskRecord,
@@ -145,7 +144,6 @@ export function makeDynamoDbServiceStore(options: {
         expectations: {},
         pendingStops: {},
         launchFailures: [],
-        targets: {},
         status: {
           phase: 'ACTIVE',
           desiredCount: spec.desiredCount,
@@ -337,7 +335,6 @@ export function makeDynamoDbServiceStore(options: {
       status,
       reissue = [],
       launchFailures,
-      targets,
     }) {
       const names: Record<string, string> = { '#status': 'status' };
       const values: Record<string, unknown> = {
@@ -365,27 +362,7 @@ export function makeDynamoDbServiceStore(options: {
         values[`:i${i}`] = r.at;
         sets.push(`expectations.#i${i}.issuedAt = :i${i}`);
       });
-      const targetRemoves: string[] = [];
-      if (targets && (targets.set.length > 0 || targets.forget.length > 0)) {
-        names['#tg'] = 'targets';
-        if (!targets.mapExists) {
-          // A record from before load balancers: the map is written whole (a nested path needs it).
-          values[':tg'] = Object.fromEntries(targets.set.map((t) => [t.taskId, t.targets]));
-          sets.push('#tg = :tg');
-        } else {
-          targets.set.forEach((t, i) => {
-            names[`#t${i}`] = t.taskId;
-            values[`:t${i}`] = t.targets;
-            sets.push(`#tg.#t${i} = :t${i}`);
-          });
-          targets.forget.forEach((id, i) => {
-            names[`#f${i}`] = id;
-            targetRemoves.push(`#tg.#f${i}`);
-          });
-        }
-      }
       const removes = [
-        ...targetRemoves,
         ...forget.map((token, i) => {
           names[`#r${i}`] = token;
           return `expectations.#r${i}`;
@@ -405,6 +382,27 @@ export function makeDynamoDbServiceStore(options: {
           ExpressionAttributeValues: values,
         },
       });
+    },
+
+    async recordTargets({ serviceName, taskId, targets }) {
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: { PK: servicePk(serviceName), SK: `${TASK_PREFIX}${taskId}` },
+            UpdateExpression: targets.length > 0 ? 'SET #t = :t' : 'REMOVE #t',
+            // Never makes a task record of its own: the task's observations do.
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeNames: { '#t': 'targets' },
+            ...(targets.length > 0 ? { ExpressionAttributeValues: { ':t': targets } } : {}),
+          }),
+        );
+        return OK;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException)
+          return { ok: false, reason: 'not-found' };
+        throw error;
+      }
     },
 
     async recordObservation({ serviceName, task }) {
@@ -767,7 +765,6 @@ function toServiceRecord(item: Record<string, unknown>): ServiceRecord {
     expectations: (item.expectations ?? {}) as Record<string, Expectation>,
     pendingStops: (item.pendingStops ?? {}) as Record<string, number>,
     launchFailures: (item.launchFailures ?? []) as LaunchFailure[],
-    ...(item.targets ? { targets: item.targets as Record<string, RecordedTarget[]> } : {}),
     status: { ...status, conditions: status.conditions ?? [] },
     createdAt: String(item.createdAt),
     updatedAt: String(item.updatedAt),

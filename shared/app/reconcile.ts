@@ -10,6 +10,7 @@
 import { mapLimit } from '../core/concurrency';
 import {
   type Expectation,
+  type RecordedTarget,
   ROLLBACK_FIELDS,
   type ServiceRecord,
   type ServiceSpec,
@@ -17,9 +18,10 @@ import {
   type Target,
   type TargetGroupsHealth,
   type TargetHealth,
+  type TaskRecord,
   targetKey,
 } from '../core/model';
-import { needsClaim, needsSettle, type Plan, plan } from '../core/plan';
+import { needsClaim, needsSettle, type Plan, plan, type Registration } from '../core/plan';
 import { LAUNCH_FAILURES_KEPT, type LaunchFailure } from '../core/restart';
 import { serviceFieldsSchema, toFieldErrors } from '../core/schemas';
 import { byTargetGroup, targetGroupsToRead } from '../core/targets';
@@ -69,7 +71,7 @@ export async function reconcile(
     const { service } = state;
     // A load-balanced service's targets are read first: whether its tasks serve, drain or failed
     // their health checks is ELB's to say.
-    const targetHealth = await readTargetHealth(deps.loadBalancing, service);
+    const targetHealth = await readTargetHealth(deps.loadBalancing, service, state.tasks);
     const now = deps.clock();
     const p = plan({ service, tasks: state.tasks, now, ...(targetHealth ? { targetHealth } : {}) });
     let version = service.stateVersion;
@@ -98,14 +100,6 @@ export async function reconcile(
             forgetStops: p.forgetStops,
             reissue: p.retries.map((e) => ({ token: e.token, at: now })),
             ...(p.launchFailures ? { launchFailures: p.launchFailures } : {}),
-            targets: {
-              set: [...p.registrations, ...p.leaving].map((r) => ({
-                taskId: r.taskId,
-                targets: r.record,
-              })),
-              forget: p.forgetTargets,
-              mapExists: service.targets !== undefined,
-            },
             status: p.status,
           })
         : await deps.store.settle({
@@ -140,7 +134,11 @@ async function act(options: {
   const name = spec.serviceName;
   const retried = new Set(p.retries.map((e) => e.token));
 
-  // Tasks about to stop leave their target groups first (they drain; a later reconcile stops them).
+  // Tasks about to stop leave their target groups first (they drain; a later reconcile stops them),
+  // marked as leaving on their records before they are deregistered.
+  const record = (taskId: string, targets: RecordedTarget[]) =>
+    deps.store.recordTargets({ serviceName: name, taskId, targets });
+  for (const l of p.leaving) await record(l.taskId, l.record);
   const refusals: string[] = [];
   await changeTargets({
     lb: deps.loadBalancing,
@@ -170,12 +168,16 @@ async function act(options: {
     if (retried.has(e.token))
       await deps.store.recordObservation({ serviceName: name, task: outcome.task });
   }
+  // Recorded first: a task is always deregistered from what it may have joined.
+  const registering: Registration[] = [];
+  for (const r of p.registrations) if ((await record(r.taskId, r.record)).ok) registering.push(r);
   await changeTargets({
     lb: deps.loadBalancing,
-    targets: p.registrations.flatMap((r) => r.targets),
+    targets: registering.flatMap((r) => r.targets),
     op: 'register',
     refusals,
   });
+  for (const taskId of p.forgetTargets) await record(taskId, []);
   const stops = [...p.stops, ...p.stopRetries];
   for (const s of stops)
     await deps.ecs.stop({ cluster: spec.cluster, taskArn: s.taskArn, reason: s.reason });
@@ -288,8 +290,9 @@ function withoutLaunchFields(spec: ServiceSpec): Partial<ServiceSpec> {
 async function readTargetHealth(
   lb: LoadBalancing,
   service: ServiceRecord,
+  tasks: TaskRecord[],
 ): Promise<TargetGroupsHealth | undefined> {
-  const arns = targetGroupsToRead(service);
+  const arns = targetGroupsToRead(service, tasks);
   if (arns.length === 0) return undefined;
   const read = await Promise.all(arns.map((arn) => lb.targetHealth(arn)));
   const out = new Map<

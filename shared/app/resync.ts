@@ -174,7 +174,7 @@ async function resyncCluster(options: {
 function hasWork(state: ServiceState, now: number): boolean {
   // Target health changes without any ECS event (a task turns unhealthy, a target finishes
   // draining): a load-balanced service is reconciled by every tick, which reads its target groups.
-  if (targetGroupsToRead(state.service).length > 0) return true;
+  if (targetGroupsToRead(state.service, state.tasks).length > 0) return true;
   const p = plan({ service: state.service, tasks: state.tasks, now });
   return (
     needsClaim(p) || needsSettle(p, state.service.status) || p.remove || p.stopRetries.length > 0

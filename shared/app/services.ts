@@ -307,9 +307,11 @@ export async function listServiceTasks(
     ...page,
     items: page.items.map(
       ({ version: _v, launchToken: _t, clusterArn: _c, updatedAt: _u, ...view }): TaskView => {
-        const targets = (service.targets?.[view.taskId] ?? []).map(
-          ({ targetGroupArn, id, port }) => ({ targetGroupArn, id, port }),
-        );
+        const targets = (view.targets ?? []).map(({ targetGroupArn, id, port }) => ({
+          targetGroupArn,
+          id,
+          port,
+        }));
         return targets.length > 0 ? { ...view, targets } : view;
       },
     ),

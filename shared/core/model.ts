@@ -283,12 +283,6 @@ export type ServiceRecord = {
   pendingStops: Record<string, number>;
   /** Recent launches ECS refused (newest last, bounded): they count towards the restart policy. */
   launchFailures: LaunchFailure[];
-  /**
-   * The targets Steward registered (or is about to register) for each task, by task id: what it
-   * deregisters before the task stops, whatever the spec says by then. Absent on records written
-   * before load balancers existed (none registered).
-   */
-  targets?: Record<string, RecordedTarget[]>;
   status: ServiceStatus;
   createdAt: string;
   updatedAt: string;
@@ -313,6 +307,11 @@ export type TaskRecord = {
   capacityProviderName?: string;
   /** The task's private IPv4 address (awsvpc: its ENI's), registered as an ip target. */
   privateIp?: string;
+  /**
+   * The targets Steward registered (or is about to register) for the task: what it deregisters
+   * before the task stops, whatever the spec says by then. Written by reconcile, not by events.
+   */
+  targets?: RecordedTarget[];
   createdAt?: string;
   startedAt?: string;
   stoppingAt?: string;

@@ -29,7 +29,13 @@ import {
   type RestartDecision,
   restartDecision,
 } from './restart';
-import { HEALTH_CHECK_STOP, type TargetsView, targetsView, withRegistered } from './targets';
+import {
+  HEALTH_CHECK_STOP,
+  recordedTargets,
+  type TargetsView,
+  targetsView,
+  withRegistered,
+} from './targets';
 
 /** How long a written-down launch may stay unseen before it counts as a failed launch. */
 export const EXPECTATION_TTL_MS = 5 * 60_000;
@@ -50,7 +56,7 @@ export const MAX_OUTSTANDING_LAUNCHES = 500;
 
 export type StopAction = { taskArn: string; taskId: string; reason: string };
 
-/** Targets to register for a task, and what its recorded targets become (claimed first). */
+/** Targets to register for a task, and what its recorded targets become (recorded first). */
 export type Registration = { taskId: string; targets: Target[]; record: Target[] };
 
 export type Plan = {
@@ -65,11 +71,11 @@ export type Plan = {
   stopRetries: StopAction[];
   /** Stop requests that are done (the task stopped or is gone): drop them from the record. */
   forgetStops: string[];
-  /** Load-balanced tasks to register with their target groups (recorded in the claim first). */
+  /** Load-balanced tasks to register with their target groups (recorded on the task first). */
   registrations: Registration[];
   /** Targets to deregister: of tasks about to stop (they drain first) or already stopping. */
   deregistrations: Target[];
-  /** Tasks deregistered to be stopped: their recorded targets say so from now on (claimed). */
+  /** Tasks deregistered to be stopped: their recorded targets say so from now on (recorded first). */
   leaving: { taskId: string; record: RecordedTarget[] }[];
   /** Tasks gone whose targets are all deregistered: drop their recorded targets. */
   forgetTargets: string[];
@@ -117,7 +123,7 @@ export function plan(input: {
   targetHealth?: TargetGroupsHealth;
 }): Plan {
   const { service, tasks, now } = input;
-  const lb = targetsView({ service, health: input.targetHealth, now });
+  const lb = targetsView({ service, tasks, health: input.targetHealth, now });
   const { spec } = service;
   const desired = service.deleting || spec.paused === true ? 0 : spec.desiredCount;
   const deploymentId = service.deployment.id;
@@ -306,10 +312,9 @@ export function plan(input: {
       const reason = stopReason(service, t, replacementReason(t), unhealthy, lb);
       if (!lb.drained(t.taskId)) {
         // Deregistered now, stopped by a later reconcile once its targets have drained; marked as
-        // leaving (claimed), so it stays on its way out whatever its targets show meanwhile.
+        // leaving (recorded on the task), so it stays on its way out whatever its targets show.
         deregistrations.push(...leaves);
-        if (fresh && leaves.length > 0 && budget > 0) {
-          budget -= 1;
+        if (fresh && leaves.length > 0) {
           const record = lb.recorded(t.taskId).map((x) => ({ ...x, deregisteredAt: now, reason }));
           leaving.push({ taskId: t.taskId, record });
         }
@@ -323,32 +328,31 @@ export function plan(input: {
   // at once; their recorded targets are forgotten once none is registered any more.
   const liveById = new Map(live.map((t) => [t.taskId, t]));
   const forgetTargets: string[] = [];
-  for (const taskId of Object.keys(service.targets ?? {}).sort()) {
+  const recorded = recordedTargets(tasks);
+  for (const taskId of Object.keys(recorded).sort()) {
     const t = liveById.get(taskId);
     if (t !== undefined && !stopRequested(t)) continue;
     deregistrations.push(...lb.toDeregister(taskId));
     if (t === undefined && lb.drained(taskId)) forgetTargets.push(taskId);
   }
-  const forgetTargetsNow = spend(forgetTargets);
-  // The current tasks that hold their slots join their target groups once they run (recorded in
-  // the claim, then registered); a misplaced or outdated task, on its way out, never does.
-  const registrations: Registration[] = spend(
-    [...holders.values()]
-      .filter((t) => !outdated(t))
-      .sort(byAge)
-      .flatMap((t) => {
-        const targets = lb.toRegister(t);
-        return targets.length === 0
-          ? []
-          : [
-              {
-                taskId: t.taskId,
-                targets,
-                record: withRegistered(lb.recorded(t.taskId), targets, now),
-              },
-            ];
-      }),
-  );
+
+  // The current tasks that hold their slots join their target groups once they run (recorded on
+  // the task first, then registered); a misplaced or outdated task, on its way out, never does.
+  const registrations: Registration[] = [...holders.values()]
+    .filter((t) => !outdated(t))
+    .sort(byAge)
+    .flatMap((t) => {
+      const targets = lb.toRegister(t);
+      return targets.length === 0
+        ? []
+        : [
+            {
+              taskId: t.taskId,
+              targets,
+              record: withRegistered(lb.recorded(t.taskId), targets, now),
+            },
+          ];
+    });
 
   const runningCount = live.filter((t) => t.lastStatus === TaskStatus.RUNNING).length;
   const pendingCount =
@@ -450,7 +454,7 @@ export function plan(input: {
     registrations,
     deregistrations,
     leaving,
-    forgetTargets: forgetTargetsNow,
+    forgetTargets,
     messages,
     ...(expiredFailures.length > 0
       ? {
@@ -475,7 +479,7 @@ export function plan(input: {
       live.length === 0 &&
       outstanding.length === 0 &&
       deregistrations.length === 0 &&
-      Object.keys(service.targets ?? {}).every((id) => lb.drained(id)),
+      Object.keys(recorded).every((id) => lb.drained(id)),
     ...(breaker.tripped &&
     spec.deploymentConfiguration.deploymentCircuitBreaker?.rollback === true &&
     service.deployment.previous !== undefined &&

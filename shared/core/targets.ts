@@ -5,8 +5,8 @@
  * target group, so Steward registers each one (ip targets: the task's private IP and the container's
  * port) once it runs, and deregisters it, letting it drain, before it stops.
  *
- * What is registered is recorded on the service (`targets`) before RegisterTargets is called, so a
- * task is always deregistered from what it joined, whatever the spec says by then.
+ * What is registered is recorded on the task's record (`targets`) before RegisterTargets is called,
+ * so a task is always deregistered from what it joined, whatever the spec says by then.
  */
 import {
   type RecordedTarget,
@@ -75,13 +75,14 @@ export type TargetsView = {
 /** The service's targets, given what reconcile read of its target groups (undefined: nothing read). */
 export function targetsView(o: {
   service: ServiceRecord;
+  tasks: TaskRecord[];
   health: TargetGroupsHealth | undefined;
   now: number;
 }): TargetsView {
   const { service, health, now: at } = o;
   const { spec } = service;
   const balancers = spec.loadBalancers ?? [];
-  const recordedMap = service.targets ?? {};
+  const recordedMap = recordedTargets(o.tasks);
   const recorded = (taskId: string) => recordedMap[taskId] ?? [];
   /** Recorded for a task, registration claimed within REGISTRATION_SETTLE_MS. */
   const settling = (taskId: string, target: Target) =>
@@ -176,11 +177,17 @@ export function targetsView(o: {
   };
 }
 
+/** The targets recorded on task records, by task id (tasks with none left out). */
+export function recordedTargets(tasks: TaskRecord[]): Record<string, RecordedTarget[]> {
+  const out: Record<string, RecordedTarget[]> = {};
+  for (const t of tasks) if (t.targets && t.targets.length > 0) out[t.taskId] = t.targets;
+  return out;
+}
+
 /** The target groups whose health reconcile must read: the spec's and those tasks are recorded in. */
-export function targetGroupsToRead(service: ServiceRecord): string[] {
+export function targetGroupsToRead(service: ServiceRecord, tasks: TaskRecord[]): string[] {
   const arns = new Set((service.spec.loadBalancers ?? []).map((lb) => lb.targetGroupArn));
-  for (const targets of Object.values(service.targets ?? {}))
-    for (const t of targets) arns.add(t.targetGroupArn);
+  for (const t of tasks) for (const x of t.targets ?? []) arns.add(x.targetGroupArn);
   return [...arns].sort();
 }
 

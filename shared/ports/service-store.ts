@@ -102,17 +102,17 @@ export type ServiceStore = {
     reissue?: { token: string; at: number }[];
     /** Replaces the remembered launch failures (the caller keeps the list bounded). */
     launchFailures?: LaunchFailure[];
-    /**
-     * Recorded targets: `set` replaces a task's list, `forget` drops tasks' lists. `mapExists`: the
-     * record already has its `targets` map (false on records written before load balancers).
-     */
-    targets?: {
-      set: { taskId: string; targets: RecordedTarget[] }[];
-      forget: string[];
-      mapExists: boolean;
-    };
     /** The status as the plan sees it, written in the same write. */
     status: ServiceStatus;
+  }): Promise<WriteResult>;
+  /**
+   * Replaces the targets recorded on a task's record (an empty list removes them), whatever its
+   * version: they are Steward's, not ECS's. `not-found` if the task has no record (nothing is made).
+   */
+  recordTargets(input: {
+    serviceName: string;
+    taskId: string;
+    targets: RecordedTarget[];
   }): Promise<WriteResult>;
   /**
    * Records a task observation only if its `version` is newer than the stored one (stale and

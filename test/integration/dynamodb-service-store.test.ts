@@ -3,7 +3,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   QueryCommand as RawQueryCommand,
-  UpdateItemCommand as RawUpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { makeDynamoDbServiceStore } from '../../shared/adapters/dynamodb-service-store';
@@ -168,7 +167,6 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
         expectations: {},
         pendingStops: {},
         launchFailures: [],
-        targets: {},
         status: {
           phase: 'ACTIVE',
           desiredCount: 2,
@@ -482,77 +480,6 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       expect(record?.status).toEqual(planned);
       expect(record?.pendingStops).toEqual({});
       expect(record?.generation).toBe(1);
-    });
-
-    it('records and forgets the targets registered for tasks, in the claim', async () => {
-      const { name } = await created();
-      const [a, b] = [newTaskId(), newTaskId()];
-      const tg =
-        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';
-      const targetsOf = (ip: string) => [{ targetGroupArn: tg, id: ip, port: 8080 }];
-      const base = {
-        serviceName: name,
-        add: [],
-        forget: [],
-        stops: [],
-        forgetStops: [],
-        status: status(),
-      };
-      expect(
-        await store.claim({
-          ...base,
-          expectedVersion: 0,
-          targets: {
-            set: [
-              { taskId: a, targets: targetsOf('10.0.1.10') },
-              { taskId: b, targets: targetsOf('10.0.1.11') },
-            ],
-            forget: [],
-            mapExists: true,
-          },
-        }),
-      ).toEqual({ ok: true });
-      expect((await store.getService(name))?.targets).toEqual({
-        [a]: targetsOf('10.0.1.10'),
-        [b]: targetsOf('10.0.1.11'),
-      });
-      expect(
-        await store.claim({
-          ...base,
-          expectedVersion: 1,
-          targets: { set: [], forget: [a], mapExists: true },
-        }),
-      ).toEqual({ ok: true });
-      expect((await store.getService(name))?.targets).toEqual({ [b]: targetsOf('10.0.1.11') });
-    });
-
-    it('writes the targets map whole on a record from before load balancers', async () => {
-      const { name } = await created();
-      await client.send(
-        new RawUpdateItemCommand({
-          TableName: tableName,
-          Key: { PK: { S: `SERVICE#${name}` }, SK: { S: 'SPEC' } },
-          UpdateExpression: 'REMOVE targets',
-        }),
-      );
-      expect((await store.getService(name))?.targets).toBeUndefined();
-      const tg =
-        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';
-      const task = newTaskId();
-      const targets = [{ targetGroupArn: tg, id: '10.0.1.10', port: 80 }];
-      expect(
-        await store.claim({
-          serviceName: name,
-          expectedVersion: 0,
-          add: [],
-          forget: [],
-          stops: [],
-          forgetStops: [],
-          status: status(),
-          targets: { set: [{ taskId: task, targets }], forget: [], mapExists: false },
-        }),
-      ).toEqual({ ok: true });
-      expect((await store.getService(name))?.targets).toEqual({ [task]: targets });
     });
 
     it('takes a claim as large as a plan may make (MAX_CLAIM_ENTRIES): within the 4 KB expression limit', async () => {
@@ -875,6 +802,48 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
       const sorted = tasks.slice().sort((a, b) => a.version - b.version);
       expect(sorted).toEqual([running, stopped]);
       for (const task of tasks) expect(task).not.toHaveProperty('expiresAt');
+    });
+  });
+
+  describe('recordTargets', () => {
+    const tg =
+      'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';
+    it('keeps the targets on the task record, whatever the observations that follow, and removes them', async () => {
+      const { name } = await created();
+      const task = taskFor(newTaskId(), 3, 'RUNNING');
+      expect(await store.recordObservation({ serviceName: name, task })).toEqual({ ok: true });
+      const targets = [{ targetGroupArn: tg, id: '10.0.1.10', port: 8080, registeredAt: 1 }];
+      expect(
+        await store.recordTargets({ serviceName: name, taskId: task.taskId, targets }),
+      ).toEqual({
+        ok: true,
+      });
+      // A newer observation (ECS's) leaves Steward's targets alone.
+      await store.recordObservation({
+        serviceName: name,
+        task: taskFor(task.taskId, 4, 'STOPPED'),
+      });
+      let [stored] = (await store.readState(name))?.tasks ?? [];
+      expect(stored?.lastStatus).toBe('STOPPED');
+      expect(stored?.targets).toEqual(targets);
+      expect(
+        await store.recordTargets({ serviceName: name, taskId: task.taskId, targets: [] }),
+      ).toEqual({ ok: true });
+      [stored] = (await store.readState(name))?.tasks ?? [];
+      expect(stored?.targets).toBeUndefined();
+    });
+
+    it('makes no task record of its own (not-found)', async () => {
+      const { name } = await created();
+      const taskId = newTaskId();
+      expect(
+        await store.recordTargets({
+          serviceName: name,
+          taskId,
+          targets: [{ targetGroupArn: tg, id: '10.0.1.10', port: 80 }],
+        }),
+      ).toEqual({ ok: false, reason: 'not-found' });
+      expect((await store.readState(name))?.tasks).toEqual([]);
     });
   });
 

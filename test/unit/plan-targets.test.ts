@@ -6,6 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
+  type RecordedTarget,
   type ServiceRecord,
   type Target,
   type TargetGroupsHealth,
@@ -13,7 +14,7 @@ import {
   type TaskRecord,
   targetKey,
 } from '../../shared/core/model';
-import { circuitBreakerOf, needsClaim, plan } from '../../shared/core/plan';
+import { circuitBreakerOf, plan as corePlan, needsClaim } from '../../shared/core/plan';
 import { DEFAULT_RESTART_POLICY, failureTime } from '../../shared/core/restart';
 import { HEALTH_CHECK_STOP } from '../../shared/core/targets';
 import { ACCOUNT, aService, aTask, NOW, REGION } from '../support/builders';
@@ -22,16 +23,32 @@ const now = NOW;
 const TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web/0123456789abcdef`;
 const TG2 = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web-admin/fedcba9876543210`;
 
+/**
+ * A service as these cases write it: with the targets recorded for its tasks, by task id (reconcile
+ * reads them from the task records; the `plan` below puts them there).
+ */
+type TestService = ServiceRecord & { targets?: Record<string, RecordedTarget[]> };
+
+/** plan(), with the case's recorded targets on its task records. */
+function plan(input: Parameters<typeof corePlan>[0] & { service: TestService }) {
+  const { targets = {}, ...service } = input.service;
+  const tasks = input.tasks.map((t) => {
+    const recorded = targets[t.taskId];
+    return recorded ? { ...t, targets: recorded } : t;
+  });
+  return corePlan({ ...input, service, tasks });
+}
+
 /** `web` with one target group (container app, port 8080) unless told otherwise. */
 function balanced(
-  o: Partial<ServiceRecord> & {
+  o: Partial<TestService> & {
     desired?: number;
     min?: number;
     max?: number;
     groups?: string[];
     grace?: number;
   } = {},
-): ServiceRecord {
+): TestService {
   const { desired, min, max, groups, grace, ...rest } = o;
   const base = aService({
     desiredCount: desired ?? 1,
