@@ -25,14 +25,16 @@ import { createControlApi } from './control-api';
 import { lockDataDir } from './data-dir-lock';
 import { EcsEmulator, type EventBridgeEvent, type RateLimitOptions } from './ecs/emulator';
 import { createEcsRequestHandler } from './ecs/http';
+import type { ElbV2State } from './elbv2/engine';
 import { LocalElbV2 } from './elbv2/engine';
 import { createElbV2QueryHandler } from './elbv2/http';
-import { ElbV2StateFile, loadElbV2State } from './elbv2/persistence';
+import { loadElbV2State } from './elbv2/persistence';
 import { type FaultyTransport, makeFaultyTransport } from './event-faults';
 import { type EventRouter, makeEventRouter, type RoutedEvent } from './event-router';
 import { createHttpGateway } from './http-gateway';
 import { type LocalFunction, loadFunctions } from './lambda-runtime';
 import { loadServerlessConfig } from './serverless-config';
+import { StateFile } from './state-file';
 
 export type StackOptions = {
   rootDir?: string;
@@ -164,7 +166,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const cloudwatch = new LocalCloudWatch({ containerInsights: emulator, now: clock.now });
   const elbv2StatePath = join(dataDir, 'elbv2-state.json');
-  let elbv2StateFile: ElbV2StateFile | undefined;
+  let elbv2StateFile: StateFile<ElbV2State> | undefined;
   const savedElbV2 = options.persist ? loadElbV2State(elbv2StatePath) : undefined;
   const elbv2 = new LocalElbV2({
     region,
@@ -176,7 +178,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     onChange: () => elbv2StateFile?.markDirty(),
   });
   if (options.persist) {
-    elbv2StateFile = new ElbV2StateFile({ path: elbv2StatePath, snapshot: () => elbv2.snapshot() });
+    elbv2StateFile = new StateFile({
+      path: elbv2StatePath,
+      snapshot: () => elbv2.snapshot(),
+      what: 'The local ELBv2',
+    });
   }
   const requestCounts = new Map<string, number>();
   const faults = makeFaultyTransport({

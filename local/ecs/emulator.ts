@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EventBridgeEvent } from '../eventbridge-event';
+import { StateFile } from '../state-file';
 import { CAPACITY_UNAVAILABLE_REASON, CapacityRegistry, type InstanceSpec } from './capacity';
 import { ClusterRegistry, DEFAULT_CLUSTER } from './clusters';
 import { EcsApiError, EcsErrorType, invalidParameter } from './errors';
@@ -24,7 +25,7 @@ import {
   type TimelinePoint,
 } from './model';
 import { paginate } from './pagination';
-import { loadStateFile, StateFile } from './persistence';
+import { loadStateFile } from './persistence';
 import {
   type BucketDemand,
   OPERATION_BUCKETS,
@@ -210,7 +211,7 @@ export class EcsEmulator {
   private readonly tasks = new Map<string, StoredTask>();
   private readonly clientTokens = new Map<string, ClientTokenRecord>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly stateFile: StateFile | undefined;
+  private readonly stateFile: StateFile<PersistedState> | undefined;
   private readonly operations: Record<string, Operation>;
   private readonly limiter: RateLimiter | undefined;
   private readonly calls = new Map<string, number>();
@@ -260,7 +261,11 @@ export class EcsEmulator {
     for (const t of loaded?.tasks ?? []) this.tasks.set(t.taskArn, t);
     for (const r of loaded?.clientTokens ?? []) this.clientTokens.set(this.tokenKey(r), r);
     this.stateFile = options.stateFile
-      ? new StateFile({ path: options.stateFile, snapshot: () => this.snapshot() })
+      ? new StateFile({
+          path: options.stateFile,
+          snapshot: () => this.snapshot(),
+          what: 'ECS emulator',
+        })
       : undefined;
 
     this.operations = {
