@@ -2,7 +2,6 @@
  * `npm start` keeps the local ELBv2's target groups, their attributes and their targets in
  * `<dataDir>/elbv2-state.json`: a restart (a new process, as a user restarts it) finds them again.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,59 +16,25 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from '@jest/globals';
+import { type LocalProcess, startLocalProcess, stopLocalProcess } from '../support/local-process';
 
-type Started = { process: ChildProcess; elb: ElasticLoadBalancingV2Client };
+type Started = LocalProcess & { elb: ElasticLoadBalancingV2Client };
 
-/** Starts `local/start.ts` (what `npm start` runs) on free ports; an SDK client for its endpoint. */
+/** `npm start` as a process, and an SDK client for its endpoint. */
 async function startProcess(dataDir: string): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
-    env: {
-      ...process.env,
-      STEWARD_DATA_DIR: dataDir,
-      STEWARD_PORT: '0',
-      STEWARD_AWS_PORT: '0',
-      STEWARD_TASK_STEP_MS: '10',
-      STEWARD_TICK_SECONDS: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const awsUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no banner in time:\n${output}`));
-    }, 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const aws = /AWS endpoint\s+(http:\/\/\S+)/.exec(output);
-      if (aws) {
-        clearTimeout(timer);
-        resolve(aws[1] as string);
-      }
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}:\n${output}`));
-    });
-  });
+  const started = await startLocalProcess(dataDir);
   const elb = new ElasticLoadBalancingV2Client({
-    endpoint: awsUrl,
+    endpoint: started.awsUrl,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
   });
-  return { process: child, elb };
+  return { ...started, elb };
 }
 
 async function stopProcess(started: Started): Promise<void> {
   started.elb.destroy();
-  if (started.process.exitCode !== null) return;
-  const exited = new Promise((r) => started.process.once('exit', r));
-  started.process.kill('SIGTERM');
-  await exited;
+  await stopLocalProcess(started);
 }
 
 /** What a caller can read of the stack's target groups. */
