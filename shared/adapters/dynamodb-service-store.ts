@@ -25,6 +25,7 @@ import { ValidationError } from '../core/errors';
 import type {
   Deployment,
   Expectation,
+  RecordedTarget,
   ServiceRecord,
   ServiceSpec,
   TaskRecord,
@@ -384,25 +385,52 @@ export function makeDynamoDbServiceStore(options: {
       });
     },
 
-    async recordTargets({ serviceName, taskId, targets }) {
+    async recordTargets({ serviceName, taskId, targets, expectedVersion }) {
       try {
         await doc.send(
           new UpdateCommand({
             TableName,
             Key: { PK: servicePk(serviceName), SK: `${TASK_PREFIX}${taskId}` },
-            UpdateExpression: targets.length > 0 ? 'SET #t = :t' : 'REMOVE #t',
-            // Never makes a task record of its own: the task's observations do.
-            ConditionExpression: 'attribute_exists(PK)',
-            ExpressionAttributeNames: { '#t': 'targets' },
-            ...(targets.length > 0 ? { ExpressionAttributeValues: { ':t': targets } } : {}),
+            UpdateExpression: 'SET #t = :t, #tv = if_not_exists(#tv, :zero) + :one',
+            // Never makes a task record of its own (the task's observations do), and never writes
+            // over targets written since they were read.
+            ConditionExpression:
+              expectedVersion === undefined
+                ? 'attribute_exists(PK) AND attribute_not_exists(#tv)'
+                : 'attribute_exists(PK) AND #tv = :ev',
+            ExpressionAttributeNames: { '#t': 'targets', '#tv': 'targetsVersion' },
+            ExpressionAttributeValues: {
+              ':t': targets,
+              ':zero': 0,
+              ':one': 1,
+              ...(expectedVersion === undefined ? {} : { ':ev': expectedVersion }),
+            },
           }),
         );
         return OK;
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException)
-          return { ok: false, reason: 'not-found' };
+          return { ok: false, reason: 'conflict' };
         throw error;
       }
+    },
+
+    async readTargets({ serviceName, taskId }) {
+      const out = await doc.send(
+        new GetCommand({
+          TableName,
+          Key: { PK: servicePk(serviceName), SK: `${TASK_PREFIX}${taskId}` },
+          ProjectionExpression: '#t, #tv',
+          ExpressionAttributeNames: { '#t': 'targets', '#tv': 'targetsVersion' },
+          ConsistentRead: true,
+        }),
+      );
+      if (!out.Item) return undefined;
+      return {
+        targets: (out.Item.targets ?? []) as RecordedTarget[],
+        targetsVersion:
+          out.Item.targetsVersion === undefined ? undefined : Number(out.Item.targetsVersion),
+      };
     },
 
     async recordObservation({ serviceName, task }) {
@@ -626,7 +654,9 @@ export function makeDynamoDbServiceStore(options: {
 
 /** The attributes of a task record as stored, with a TTL once the task is history. */
 function taskAttributes(task: TaskRecord): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...task };
+  // Targets are reconcile's (recordTargets), never written with an observation.
+  const { targets: _t, targetsVersion: _v, ...observed } = task;
+  const out: Record<string, unknown> = { ...observed };
   if (task.lastStatus === 'STOPPED') {
     const stopped = Date.parse(task.stoppedAt ?? task.updatedAt ?? '');
     if (Number.isFinite(stopped)) out.expiresAt = Math.floor(stopped / 1000) + HISTORY_TTL_SECONDS;

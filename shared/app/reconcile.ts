@@ -10,7 +10,6 @@
 import { mapLimit } from '../core/concurrency';
 import {
   type Expectation,
-  type RecordedTarget,
   ROLLBACK_FIELDS,
   type ServiceRecord,
   type ServiceSpec,
@@ -21,7 +20,7 @@ import {
   type TaskRecord,
   targetKey,
 } from '../core/model';
-import { needsClaim, needsSettle, type Plan, plan, type Registration } from '../core/plan';
+import { needsClaim, needsSettle, type Plan, plan, type TargetsWrite } from '../core/plan';
 import { LAUNCH_FAILURES_KEPT, type LaunchFailure } from '../core/restart';
 import { serviceFieldsSchema, toFieldErrors } from '../core/schemas';
 import { byTargetGroup, targetGroupsToRead } from '../core/targets';
@@ -51,6 +50,8 @@ const ON_DEMAND = [{ capacityProvider: 'FARGATE', weight: 1 }];
 
 /** RunTask calls in flight at once for one service (each launches one slot). */
 const LAUNCH_CONCURRENCY = 10;
+/** Target record writes (and reads) in flight at once for one service. */
+const RECORD_CONCURRENCY = 10;
 
 /** Brings one service towards its spec. Throws only on transient infrastructure errors. */
 export async function reconcile(
@@ -134,15 +135,27 @@ async function act(options: {
   const name = spec.serviceName;
   const retried = new Set(p.retries.map((e) => e.token));
 
+  // Target records are written conditionally on the version the plan read: a write planned on
+  // stale targets loses, and the ELB call it stood for is not made (the next reconcile decides).
+  const record = async (w: TargetsWrite) =>
+    (
+      await deps.store.recordTargets({
+        serviceName: name,
+        taskId: w.taskId,
+        targets: w.record,
+        expectedVersion: w.expectedVersion,
+      })
+    ).ok;
   // Tasks about to stop leave their target groups first (they drain; a later reconcile stops them),
   // marked as leaving on their records before they are deregistered.
-  const record = (taskId: string, targets: RecordedTarget[]) =>
-    deps.store.recordTargets({ serviceName: name, taskId, targets });
-  for (const l of p.leaving) await record(l.taskId, l.record);
+  const marked = await mapLimit(p.leaving, RECORD_CONCURRENCY, record);
   const refusals: string[] = [];
   await changeTargets({
     lb: deps.loadBalancing,
-    targets: p.deregistrations,
+    targets: [
+      ...p.leaving.filter((_, i) => marked[i]).flatMap((l) => l.targets),
+      ...p.deregistrations,
+    ],
     op: 'deregister',
     refusals,
   });
@@ -169,15 +182,21 @@ async function act(options: {
       await deps.store.recordObservation({ serviceName: name, task: outcome.task });
   }
   // Recorded first: a task is always deregistered from what it may have joined.
-  const registering: Registration[] = [];
-  for (const r of p.registrations) if ((await record(r.taskId, r.record)).ok) registering.push(r);
+  const recorded = await mapLimit(p.registrations, RECORD_CONCURRENCY, record);
+  const registering = p.registrations.filter((_, i) => recorded[i]);
   await changeTargets({
     lb: deps.loadBalancing,
     targets: registering.flatMap((r) => r.targets),
     op: 'register',
     refusals,
   });
-  for (const taskId of p.forgetTargets) await record(taskId, []);
+  // A record deleted meanwhile (the task's service removed, its records with it) would leave the
+  // targets registered with nothing to deregister them by: they are taken out again at once.
+  await mapLimit(registering, RECORD_CONCURRENCY, async (r) => {
+    if (await deps.store.readTargets({ serviceName: name, taskId: r.taskId })) return;
+    await changeTargets({ lb: deps.loadBalancing, targets: r.targets, op: 'deregister', refusals });
+  });
+  await mapLimit(p.forgetTargets, RECORD_CONCURRENCY, record);
   const stops = [...p.stops, ...p.stopRetries];
   for (const s of stops)
     await deps.ecs.stop({ cluster: spec.cluster, taskArn: s.taskArn, reason: s.reason });

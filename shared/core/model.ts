@@ -67,6 +67,8 @@ export type RecordedTarget = Target & {
   registeredAt?: number;
   deregisteredAt?: number;
   reason?: string;
+  /** Deregistered and drained, its task gone: kept only as the task's history (restart policy). */
+  released?: boolean;
 };
 
 /** ELB's target health states (DescribeTargetHealth). */
@@ -312,6 +314,8 @@ export type TaskRecord = {
    * before the task stops, whatever the spec says by then. Written by reconcile, not by events.
    */
   targets?: RecordedTarget[];
+  /** Bumped by every write of `targets`: such writes are conditional on the version read. */
+  targetsVersion?: number;
   createdAt?: string;
   startedAt?: string;
   stoppingAt?: string;

@@ -24,6 +24,7 @@ import {
 import {
   DEFAULT_RESTART_POLICY,
   failureStreak,
+  healthFailureAt,
   LAUNCH_FAILURES_KEPT,
   type LaunchFailure,
   type RestartDecision,
@@ -56,8 +57,18 @@ export const MAX_OUTSTANDING_LAUNCHES = 500;
 
 export type StopAction = { taskArn: string; taskId: string; reason: string };
 
+/**
+ * A write of a task's recorded targets, conditional on the `targetsVersion` the plan read (absent:
+ * none written yet), so a write planned on stale targets loses instead of overwriting newer ones.
+ */
+export type TargetsWrite = {
+  taskId: string;
+  record: RecordedTarget[];
+  expectedVersion: number | undefined;
+};
+
 /** Targets to register for a task, and what its recorded targets become (recorded first). */
-export type Registration = { taskId: string; targets: Target[]; record: Target[] };
+export type Registration = TargetsWrite & { targets: Target[] };
 
 export type Plan = {
   /** New expectations to claim, then launch. */
@@ -75,10 +86,13 @@ export type Plan = {
   registrations: Registration[];
   /** Targets to deregister: of tasks about to stop (they drain first) or already stopping. */
   deregistrations: Target[];
-  /** Tasks deregistered to be stopped: their recorded targets say so from now on (recorded first). */
-  leaving: { taskId: string; record: RecordedTarget[] }[];
-  /** Tasks gone whose targets are all deregistered: drop their recorded targets. */
-  forgetTargets: string[];
+  /**
+   * Tasks to deregister so they can be stopped once drained: marked as leaving on their records
+   * first, then `targets` deregistered (not if the mark loses to a newer write).
+   */
+  leaving: (TargetsWrite & { targets: Target[] })[];
+  /** Tasks gone whose targets have all drained: their recorded targets are released. */
+  forgetTargets: TargetsWrite[];
   /** Service events for what changed, said once (when it changes, not at every reconcile). */
   messages: string[];
   /** The service's launch failures with the expired launches added, when there are any. */
@@ -305,18 +319,35 @@ export function plan(input: {
       if (isRunning && running - 1 < minRunning) continue;
       if (isRunning) running -= 1;
       wanted -= 1;
-      const leaves = lb.toDeregister(t.taskId);
+      const leaves = lb.toDeregister(t);
       const fresh = lb.leaving(t.taskId) === undefined;
-      if (fresh && unhealthy.has(t.taskId) && (leaves.length > 0 || lb.drained(t.taskId)))
+      if (fresh && unhealthy.has(t.taskId) && (leaves.length > 0 || lb.drained(t)))
         failedHealth.push(t.taskId);
       const reason = stopReason(service, t, replacementReason(t), unhealthy, lb);
-      if (!lb.drained(t.taskId)) {
+      if (!lb.drained(t)) {
         // Deregistered now, stopped by a later reconcile once its targets have drained; marked as
         // leaving (recorded on the task), so it stays on its way out whatever its targets show.
-        deregistrations.push(...leaves);
+        if (!fresh) deregistrations.push(...leaves);
         if (fresh && leaves.length > 0) {
-          const record = lb.recorded(t.taskId).map((x) => ({ ...x, deregisteredAt: now, reason }));
-          leaving.push({ taskId: t.taskId, record });
+          // What it leaves: its records, and anything ELB lists for it that was not recorded.
+          const known = lb.recorded(t.taskId);
+          const unrecorded = leaves.filter(
+            (x) =>
+              !known.some(
+                (k) => k.targetGroupArn === x.targetGroupArn && k.id === x.id && k.port === x.port,
+              ),
+          );
+          const record = [...known, ...unrecorded].map((x) => ({
+            ...x,
+            deregisteredAt: now,
+            reason,
+          }));
+          leaving.push({
+            taskId: t.taskId,
+            record,
+            expectedVersion: t.targetsVersion,
+            targets: leaves,
+          });
         }
         continue;
       }
@@ -324,16 +355,17 @@ export function plan(input: {
       stops.push({ taskArn: t.taskArn, taskId: t.taskId, reason });
     }
   }
-  // Tasks on their way out (stop requested, stopping, stopped or gone) leave their target groups
-  // at once; their recorded targets are forgotten once none is registered any more.
-  const liveById = new Map(live.map((t) => [t.taskId, t]));
-  const forgetTargets: string[] = [];
+  // Tasks on their way out (stop requested, stopping, stopped) leave their target groups at once,
+  // whether recorded or only listed by ELB; their recorded targets are released once drained.
+  const forgetTargets: TargetsWrite[] = [];
   const recorded = recordedTargets(tasks);
-  for (const taskId of Object.keys(recorded).sort()) {
-    const t = liveById.get(taskId);
-    if (t !== undefined && !stopRequested(t)) continue;
-    deregistrations.push(...lb.toDeregister(taskId));
-    if (t === undefined && lb.drained(taskId)) forgetTargets.push(taskId);
+  for (const t of [...tasks].sort(byAge)) {
+    if (isLive(t) && !stopRequested(t)) continue;
+    deregistrations.push(...lb.toDeregister(t));
+    if (!isLive(t) && recorded[t.taskId] && lb.drained(t)) {
+      const record = (t.targets ?? []).map((x) => ({ ...x, released: true }));
+      forgetTargets.push({ taskId: t.taskId, record, expectedVersion: t.targetsVersion });
+    }
   }
 
   // The current tasks that hold their slots join their target groups once they run (recorded on
@@ -350,6 +382,7 @@ export function plan(input: {
               taskId: t.taskId,
               targets,
               record: withRegistered(lb.recorded(t.taskId), targets, now),
+              expectedVersion: t.targetsVersion,
             },
           ];
     });
@@ -367,6 +400,7 @@ export function plan(input: {
     replaceable.length === 0 &&
     registrations.length === 0 &&
     deregistrations.length === 0 &&
+    leaving.length === 0 &&
     live.length === desired &&
     keeping.length === desired &&
     keeping.every(lb.serving);
@@ -438,7 +472,13 @@ export function plan(input: {
     started,
     expired: forgetNow.filter((f) => f.expired).length,
   });
-  messages.push(...targetMessages({ name: spec.serviceName, registrations, deregistrations }));
+  messages.push(
+    ...targetMessages({
+      name: spec.serviceName,
+      registrations,
+      deregistrations: [...leaving.flatMap((l) => l.targets), ...deregistrations],
+    }),
+  );
   for (const id of failedHealth) {
     const why = (unhealthy.get(id) ?? '').replace(/^Steward: task /, '');
     messages.push(`(service ${spec.serviceName}) (task ${id}) ${why}; replacing it.`);
@@ -479,7 +519,8 @@ export function plan(input: {
       live.length === 0 &&
       outstanding.length === 0 &&
       deregistrations.length === 0 &&
-      Object.keys(recorded).every((id) => lb.drained(id)),
+      leaving.length === 0 &&
+      tasks.every((t) => recorded[t.taskId] === undefined || lb.drained(t)),
     ...(breaker.tripped &&
     spec.deploymentConfiguration.deploymentCircuitBreaker?.rollback === true &&
     service.deployment.previous !== undefined &&
@@ -529,9 +570,10 @@ export function circuitBreakerOf(o: {
   // tasks Steward stopped itself (scale-in, pause) do not count.
   const failedToStart = mine.filter(
     (t) =>
-      t.lastStatus === TaskStatus.STOPPED &&
-      (t.stopCode === 'TaskFailedToStart' ||
-        (t.stoppedReason?.startsWith(HEALTH_CHECK_STOP) ?? false)),
+      (t.lastStatus === TaskStatus.STOPPED &&
+        (t.stopCode === 'TaskFailedToStart' ||
+          (t.stoppedReason?.startsWith(HEALTH_CHECK_STOP) ?? false))) ||
+      healthFailureAt(t) !== undefined,
   );
   // RunTask refusals that no retry can fix; capacity shortages are the Spot fallback's business.
   const refused = service.launchFailures.filter((f) => !f.retryable && !(f.at < since));

@@ -70,22 +70,44 @@ const FAILED_STOP_CODES: ReadonlySet<string> = new Set([
  * it is finally STOPPED: its slot is free from then on, and a replacement must already wait.
  */
 export function failureTime(task: TaskRecord, policy: RestartPolicy): number | undefined {
+  const started = Date.parse(task.startedAt ?? '');
+  // Failed its target health checks: from when Steward took it out of its groups (it drains, still
+  // RUNNING, before it stops).
+  const unhealthyAt = healthFailureAt(task);
+  if (unhealthyAt !== undefined) {
+    return Number.isFinite(started) && unhealthyAt - started >= policy.healthyAfterSeconds * 1000
+      ? undefined
+      : unhealthyAt;
+  }
   const stopping = task.desiredStatus === 'STOPPED' || task.lastStatus === 'STOPPED';
-  const failed =
-    FAILED_STOP_CODES.has(task.stopCode ?? '') ||
-    (task.stoppedReason?.startsWith(HEALTH_CHECK_STOP) ?? false);
-  if (!stopping || !failed) return undefined;
+  if (!stopping || !FAILED_STOP_CODES.has(task.stopCode ?? '')) return undefined;
   const stopped = Date.parse(task.stoppedAt ?? task.stoppingAt ?? task.updatedAt ?? '');
   if (!Number.isFinite(stopped)) return undefined;
-  const started = Date.parse(task.startedAt ?? '');
   if (Number.isFinite(started) && stopped - started >= policy.healthyAfterSeconds * 1000)
     return undefined;
   return stopped;
 }
 
+/**
+ * When Steward deregistered a task because it failed its target health checks (the leaving mark on
+ * its recorded targets), or undefined.
+ */
+export function healthFailureAt(task: TaskRecord): number | undefined {
+  let at: number | undefined;
+  for (const x of task.targets ?? []) {
+    if (x.deregisteredAt === undefined || !(x.reason?.startsWith(HEALTH_CHECK_STOP) ?? false))
+      continue;
+    at = at === undefined ? x.deregisteredAt : Math.min(at, x.deregisteredAt);
+  }
+  return at;
+}
+
 /** Why the task failed, as a person would read it. */
 export function failureReason(task: TaskRecord): string {
-  return [task.stopCode, task.stoppedReason].filter(Boolean).join(': ');
+  // Taken out for failed health checks and still draining: the reason it was taken out for.
+  const marked = (task.targets ?? []).find((x) => x.reason?.startsWith(HEALTH_CHECK_STOP))?.reason;
+  const reason = task.stoppedReason ?? marked;
+  return [task.stopCode, reason].filter(Boolean).join(': ');
 }
 
 /** Consecutive failures since the last healthy task and since `since` (the last spec change). */
@@ -104,8 +126,10 @@ export function failureStreak(o: {
     if (!Number.isFinite(started)) continue;
     const provenAt = started + healthyMs;
     const stopped = Date.parse(t.stoppedAt ?? '');
+    // A task that failed its health checks was up (serving) only until it was taken out.
     const upUntil =
-      t.lastStatus === 'STOPPED' ? (Number.isFinite(stopped) ? stopped : started) : o.now;
+      healthFailureAt(t) ??
+      (t.lastStatus === 'STOPPED' ? (Number.isFinite(stopped) ? stopped : started) : o.now);
     if (upUntil >= provenAt && provenAt <= o.now) lastHealthy = Math.max(lastHealthy, provenAt);
   }
   const failures: LaunchFailure[] = [];

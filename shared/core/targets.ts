@@ -66,10 +66,17 @@ export type TargetsView = {
   leaving(taskId: string): string | undefined;
   /** A current task's targets still to register (known to be absent from groups that exist). */
   toRegister(task: TaskRecord): Target[];
-  /** A task's recorded targets that are registered and not draining: to deregister before it stops. */
-  toDeregister(taskId: string): Target[];
-  /** Whether nothing recorded for the task is registered or draining any more (its stop may go). */
-  drained(taskId: string): boolean;
+  /**
+   * A task's targets that are registered and not draining, to deregister before it stops: those
+   * recorded, and those ELB lists for its IP in the spec's groups (a record may lag its registration).
+   */
+  toDeregister(task: TaskRecord): Target[];
+  /**
+   * Whether nothing of the task is registered or draining any more, as far as ELB's answer shows
+   * (its stop may go): not while a recorded registration may still be on its way, nor while a group
+   * it may be in was not read.
+   */
+  drained(task: TaskRecord): boolean;
 };
 
 /** The service's targets, given what reconcile read of its target groups (undefined: nothing read). */
@@ -168,26 +175,45 @@ export function targetsView(o: {
           !settling(t.taskId, x),
       );
     },
-    toDeregister(taskId) {
-      return recorded(taskId).filter((x) => phaseOf(x) === 'registered');
+    toDeregister(t) {
+      const out: Target[] = [];
+      const seen = new Set<string>();
+      for (const x of [...recorded(t.taskId), ...wanted(t)]) {
+        const key = `${x.targetGroupArn} ${targetKey(x)}`;
+        if (seen.has(key) || phaseOf(x) !== 'registered') continue;
+        seen.add(key);
+        out.push({ targetGroupArn: x.targetGroupArn, id: x.id, port: x.port });
+      }
+      return out;
     },
-    drained(taskId) {
-      return recorded(taskId).every((x) => phaseOf(x) === 'absent' && !settling(taskId, x));
+    drained(t) {
+      return (
+        recorded(t.taskId).every((x) => phaseOf(x) === 'absent' && !settling(t.taskId, x)) &&
+        wanted(t).every((x) => phaseOf(x) === 'absent')
+      );
     },
   };
 }
 
-/** The targets recorded on task records, by task id (tasks with none left out). */
+/** A task's recorded targets that are not released (still Steward's to deregister or watch). */
+export function activeTargets(task: TaskRecord): RecordedTarget[] {
+  return (task.targets ?? []).filter((x) => x.released !== true);
+}
+
+/** The active targets recorded on task records, by task id (tasks with none left out). */
 export function recordedTargets(tasks: TaskRecord[]): Record<string, RecordedTarget[]> {
   const out: Record<string, RecordedTarget[]> = {};
-  for (const t of tasks) if (t.targets && t.targets.length > 0) out[t.taskId] = t.targets;
+  for (const t of tasks) {
+    const active = activeTargets(t);
+    if (active.length > 0) out[t.taskId] = active;
+  }
   return out;
 }
 
 /** The target groups whose health reconcile must read: the spec's and those tasks are recorded in. */
 export function targetGroupsToRead(service: ServiceRecord, tasks: TaskRecord[]): string[] {
   const arns = new Set((service.spec.loadBalancers ?? []).map((lb) => lb.targetGroupArn));
-  for (const t of tasks) for (const x of t.targets ?? []) arns.add(x.targetGroupArn);
+  for (const t of tasks) for (const x of activeTargets(t)) arns.add(x.targetGroupArn);
   return [...arns].sort();
 }
 

@@ -106,14 +106,21 @@ export type ServiceStore = {
     status: ServiceStatus;
   }): Promise<WriteResult>;
   /**
-   * Replaces the targets recorded on a task's record (an empty list removes them), whatever its
-   * version: they are Steward's, not ECS's. `not-found` if the task has no record (nothing is made).
+   * Replaces the targets recorded on a task's record, whatever its ECS version (they are Steward's,
+   * not ECS's), if its `targetsVersion` is still `expectedVersion` (undefined: none written yet),
+   * and bumps it; `conflict` otherwise, or when the task has no record (nothing is made).
    */
   recordTargets(input: {
     serviceName: string;
     taskId: string;
     targets: RecordedTarget[];
+    expectedVersion: number | undefined;
   }): Promise<WriteResult>;
+  /** The targets recorded on a task's record, strongly consistent; undefined if it has no record. */
+  readTargets(input: {
+    serviceName: string;
+    taskId: string;
+  }): Promise<{ targets: RecordedTarget[]; targetsVersion: number | undefined } | undefined>;
   /**
    * Records a task observation only if its `version` is newer than the stored one (stale and
    * duplicate observations are rejected with `conflict`).

@@ -808,42 +808,73 @@ describe.each(DYNAMODB_ENGINES)('DynamoDB service store on $name', (kind) => {
   describe('recordTargets', () => {
     const tg =
       'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';
-    it('keeps the targets on the task record, whatever the observations that follow, and removes them', async () => {
+    const targetsAt = (registeredAt: number) => [
+      { targetGroupArn: tg, id: '10.0.1.10', port: 8080, registeredAt },
+    ];
+
+    it('keeps the targets on the task record, whatever the observations that follow', async () => {
       const { name } = await created();
       const task = taskFor(newTaskId(), 3, 'RUNNING');
       expect(await store.recordObservation({ serviceName: name, task })).toEqual({ ok: true });
-      const targets = [{ targetGroupArn: tg, id: '10.0.1.10', port: 8080, registeredAt: 1 }];
+      const targets = targetsAt(1);
       expect(
-        await store.recordTargets({ serviceName: name, taskId: task.taskId, targets }),
-      ).toEqual({
-        ok: true,
-      });
-      // A newer observation (ECS's) leaves Steward's targets alone.
+        await store.recordTargets({
+          serviceName: name,
+          taskId: task.taskId,
+          targets,
+          expectedVersion: undefined,
+        }),
+      ).toEqual({ ok: true });
+      // A newer observation (ECS's), even one read with stale targets, leaves them alone.
       await store.recordObservation({
         serviceName: name,
-        task: taskFor(task.taskId, 4, 'STOPPED'),
+        task: { ...taskFor(task.taskId, 4, 'STOPPED'), targets: [], targetsVersion: 0 },
       });
-      let [stored] = (await store.readState(name))?.tasks ?? [];
+      const [stored] = (await store.readState(name))?.tasks ?? [];
       expect(stored?.lastStatus).toBe('STOPPED');
       expect(stored?.targets).toEqual(targets);
-      expect(
-        await store.recordTargets({ serviceName: name, taskId: task.taskId, targets: [] }),
-      ).toEqual({ ok: true });
-      [stored] = (await store.readState(name))?.tasks ?? [];
-      expect(stored?.targets).toBeUndefined();
+      expect(stored?.targetsVersion).toBe(1);
+      expect(await store.readTargets({ serviceName: name, taskId: task.taskId })).toEqual({
+        targets,
+        targetsVersion: 1,
+      });
     });
 
-    it('makes no task record of its own (not-found)', async () => {
+    it('writes only at the version read: a write planned on stale targets loses', async () => {
+      const { name } = await created();
+      const task = taskFor(newTaskId(), 3, 'RUNNING');
+      await store.recordObservation({ serviceName: name, task });
+      const write = (registeredAt: number, expectedVersion: number | undefined) =>
+        store.recordTargets({
+          serviceName: name,
+          taskId: task.taskId,
+          targets: targetsAt(registeredAt),
+          expectedVersion,
+        });
+      expect(await write(1, undefined)).toEqual({ ok: true });
+      // Two writers read version 1; one wins, the other loses and changes nothing.
+      expect(await write(2, 1)).toEqual({ ok: true });
+      expect(await write(3, 1)).toEqual({ ok: false, reason: 'conflict' });
+      expect(await write(4, undefined)).toEqual({ ok: false, reason: 'conflict' });
+      expect(await store.readTargets({ serviceName: name, taskId: task.taskId })).toEqual({
+        targets: targetsAt(2),
+        targetsVersion: 2,
+      });
+    });
+
+    it('makes no task record of its own', async () => {
       const { name } = await created();
       const taskId = newTaskId();
       expect(
         await store.recordTargets({
           serviceName: name,
           taskId,
-          targets: [{ targetGroupArn: tg, id: '10.0.1.10', port: 80 }],
+          targets: targetsAt(1),
+          expectedVersion: undefined,
         }),
-      ).toEqual({ ok: false, reason: 'not-found' });
+      ).toEqual({ ok: false, reason: 'conflict' });
       expect((await store.readState(name))?.tasks).toEqual([]);
+      expect(await store.readTargets({ serviceName: name, taskId })).toBeUndefined();
     });
   });
 

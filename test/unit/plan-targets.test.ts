@@ -15,7 +15,7 @@ import {
   targetKey,
 } from '../../shared/core/model';
 import { circuitBreakerOf, plan as corePlan, needsClaim } from '../../shared/core/plan';
-import { DEFAULT_RESTART_POLICY, failureTime } from '../../shared/core/restart';
+import { DEFAULT_RESTART_POLICY, failureReason, failureTime } from '../../shared/core/restart';
 import { HEALTH_CHECK_STOP } from '../../shared/core/targets';
 import { ACCOUNT, aService, aTask, NOW, REGION } from '../support/builders';
 
@@ -70,6 +70,12 @@ function balanced(
     targets: rest.targets ?? {},
   };
 }
+
+/** What a plan takes out of target groups: tasks it marks as leaving, and tasks already going. */
+const leftBy = (p: ReturnType<typeof plan>) => [
+  ...p.leaving.flatMap((l) => l.targets),
+  ...p.deregistrations,
+];
 
 const ipOf = (slot: number, name = 'a') => `10.0.${name === 'a' ? 1 : 2}.${slot + 10}`;
 const task = (
@@ -243,7 +249,7 @@ describe('plan: a load-balanced deployment drains old tasks before it stops them
         ],
       }),
     });
-    expect(p.deregistrations).toEqual([targetOf(old)]);
+    expect(leftBy(p)).toEqual([targetOf(old)]);
     expect(p.stops).toEqual([]);
     expect(p.messages).toContain(`(service web) deregistered 1 targets in (target-group ${TG})`);
   });
@@ -307,7 +313,7 @@ describe('plan: scale-in and deletion drain first', () => {
         ],
       }),
     });
-    expect(first.deregistrations).toEqual([targetOf(b)]);
+    expect(leftBy(first)).toEqual([targetOf(b)]);
     expect(first.stops).toEqual([]);
     const gone = plan({
       service,
@@ -380,7 +386,7 @@ describe('plan: a registration in flight, and a task on its way out', () => {
       now,
       targetHealth: health({ [TG]: [] }),
     });
-    expect(oldGone.forgetTargets).toEqual([t.taskId]);
+    expect(oldGone.forgetTargets.map((f) => f.taskId)).toEqual([t.taskId]);
   });
 
   it('a task marked as leaving does not serve, even while ELB still calls it healthy', () => {
@@ -501,7 +507,7 @@ describe('plan: tasks that leave on their own', () => {
     expect(later.deregistrations).toEqual([]);
     expect(later.forgetTargets).toEqual([]);
     const done = plan({ service, tasks: [stopped], now, targetHealth: health({ [TG]: [] }) });
-    expect(done.forgetTargets).toEqual([crashed.taskId]);
+    expect(done.forgetTargets.map((f) => f.taskId)).toEqual([crashed.taskId]);
     expect(needsClaim(done)).toBe(true);
   });
 
@@ -540,10 +546,15 @@ describe('plan: failed target health checks', () => {
       now,
       targetHealth: health({ [TG]: [[...unhealthy]] }),
     });
-    expect(second.deregistrations).toEqual([targetOf(t)]);
+    expect(second.deregistrations).toEqual([]);
     expect(second.stops).toEqual([]);
     expect(second.leaving).toEqual([
-      { taskId: t.taskId, record: [{ ...targetOf(t), deregisteredAt: now, reason }] },
+      {
+        taskId: t.taskId,
+        record: [{ ...targetOf(t), deregisteredAt: now, reason }],
+        expectedVersion: undefined,
+        targets: [targetOf(t)],
+      },
     ]);
     expect(second.registrations.map((r) => r.taskId)).toEqual([fresh.taskId]);
     expect(second.messages).toContain(
@@ -592,7 +603,7 @@ describe('plan: failed target health checks', () => {
       targetHealth: health({ [TG]: [[targetOf(t), 'unhealthy', 'Target.Timeout']] }),
     });
     expect(p.launches).toEqual([]);
-    expect(p.deregistrations).toEqual([targetOf(t)]);
+    expect(leftBy(p)).toEqual([targetOf(t)]);
     expect(p.leaving.map((l) => l.taskId)).toEqual([t.taskId]);
   });
 
@@ -611,19 +622,48 @@ describe('plan: failed target health checks', () => {
   });
 
   it('counts such a stop as a failure, for the restart policy and the circuit breaker', () => {
-    // Failed 30 s after it started: within the restart policy's healthyAfterSeconds (60).
+    // Taken out of its group 30 s after it started (within the restart policy's healthyAfterSeconds,
+    // 60), stopped 5 minutes later once drained: the failure is when it was taken out.
+    const reason = `${HEALTH_CHECK_STOP} (target-group ${TG}): Target.Timeout`;
+    const takenOut = now - 300_000;
     const failed = task({
       slot: 0,
       deployment: 1,
-      startedAt: new Date(now - 30_000).toISOString(),
+      startedAt: new Date(takenOut - 30_000).toISOString(),
       lastStatus: 'STOPPED',
       desiredStatus: 'STOPPED',
       stopCode: 'UserInitiated',
       stoppedAt: new Date(now).toISOString(),
-      stoppedReason: `${HEALTH_CHECK_STOP} (target-group ${TG}): Target.Timeout`,
+      stoppedReason: reason,
     });
-    expect(failureTime(failed, DEFAULT_RESTART_POLICY)).toBe(now);
-    const scaledIn = { ...failed, stoppedReason: 'Steward: scaling service web in to 0' };
+    const marked = {
+      ...failed,
+      targets: [{ ...targetOf(failed), deregisteredAt: takenOut, reason, released: true }],
+    };
+    expect(failureTime(marked, DEFAULT_RESTART_POLICY)).toBe(takenOut);
+    // Still draining (RUNNING): already a failure, with the reason it was taken out for.
+    const draining = { ...marked, lastStatus: 'RUNNING' as const, desiredStatus: 'RUNNING' };
+    const { stoppedReason: _r, stoppedAt: _s, stopCode: _c, ...stillUp } = draining;
+    expect(failureTime(stillUp, DEFAULT_RESTART_POLICY)).toBe(takenOut);
+    expect(failureReason(stillUp)).toBe(reason);
+    // Taken out after healthyAfterSeconds of running: not a failure of the restart policy.
+    const late = {
+      ...marked,
+      startedAt: new Date(takenOut - 120_000).toISOString(),
+    };
+    expect(failureTime(late, DEFAULT_RESTART_POLICY)).toBeUndefined();
+    // Taken out for anything else (a scale-in): not a failure.
+    const scaledIn = {
+      ...marked,
+      stoppedReason: 'Steward: scaling service web in to 0',
+      targets: [
+        {
+          ...targetOf(failed),
+          deregisteredAt: takenOut,
+          reason: 'Steward: scaling service web in to 0',
+        },
+      ],
+    };
     expect(failureTime(scaledIn, DEFAULT_RESTART_POLICY)).toBeUndefined();
 
     const service = balanced({ desired: 4 });
@@ -658,7 +698,7 @@ describe('plan: failed target health checks', () => {
 
 describe('plan: load-balanced properties', () => {
   type Phase = 'healthy' | 'initial' | 'unhealthy' | 'draining' | 'absent';
-  const phaseArb = fc.constantFrom<Phase>('healthy', 'initial', 'unhealthy', 'draining', 'absent');
+  type Rec = 'none' | 'settling' | 'registered' | 'leaving' | 'released';
   const taskArb = fc.record({
     slot: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
     deployment: fc.constantFrom(1, 2),
@@ -666,8 +706,9 @@ describe('plan: load-balanced properties', () => {
       TaskRecord['lastStatus']
     >,
     stopping: fc.boolean(),
-    recorded: fc.boolean(),
-    phase: phaseArb,
+    record: fc.constantFrom<Rec>('none', 'settling', 'registered', 'leaving', 'released'),
+    phase: fc.constantFrom<Phase>('healthy', 'initial', 'unhealthy', 'draining', 'absent'),
+    startedAgoMs: fc.constantFrom(5_000, 600_000),
   });
   const inputArb = fc.record({
     desired: fc.integer({ min: 0, max: 4 }),
@@ -676,35 +717,48 @@ describe('plan: load-balanced properties', () => {
     deploymentId: fc.constantFrom(1, 2),
     read: fc.boolean(),
     deleting: fc.boolean(),
+    grace: fc.constantFrom(0, 60),
     tasks: fc.array(taskArb, { maxLength: 7 }),
   });
 
-  it('never stops a task still in a target group, nor takes serving tasks below the minimum', () => {
+  it('never stops a task ELB still lists, registers only what may serve, and keeps the minimum serving', () => {
     fc.assert(
       fc.property(inputArb, (input) => {
         const max = input.min === 100 && input.max === 100 ? 200 : input.max;
-        const tasks = input.tasks.map((g, i) =>
-          aTask({
+        const recordOf = (t: TaskRecord, r: Rec): RecordedTarget[] => {
+          const x = targetOf(t);
+          if (r === 'settling') return [{ ...x, registeredAt: now - 10_000 }];
+          if (r === 'registered') return [{ ...x, registeredAt: now - 600_000 }];
+          if (r === 'leaving')
+            return [
+              { ...x, registeredAt: now - 600_000, deregisteredAt: now - 5_000, reason: 'x' },
+            ];
+          if (r === 'released')
+            return [{ ...x, registeredAt: 0, deregisteredAt: 1, reason: 'x', released: true }];
+          return [];
+        };
+        const tasks = input.tasks.map((g, i) => {
+          const t = aTask({
             name: `t${i}`,
             ...(g.slot === undefined ? {} : { slot: g.slot }),
             deployment: g.deployment,
             lastStatus: g.lastStatus,
             desiredStatus: g.lastStatus === 'STOPPED' || g.stopping ? 'STOPPED' : 'RUNNING',
             privateIp: `10.0.0.${i + 10}`,
-            startedAt: '2024-12-31T00:00:00.000Z',
-          }),
-        );
-        const recorded: Record<string, Target[]> = {};
+            startedAt: new Date(now - g.startedAgoMs).toISOString(),
+          });
+          const targets = recordOf(t, g.record);
+          return targets.length > 0 ? { ...t, targets, targetsVersion: 1 } : t;
+        });
         const listed: [Target, TargetHealth['state']][] = [];
         input.tasks.forEach((g, i) => {
-          const t = tasks[i] as TaskRecord;
-          if (g.recorded) recorded[t.taskId] = [targetOf(t)];
-          if (g.phase !== 'absent') listed.push([targetOf(t), g.phase]);
+          if (g.phase !== 'absent') listed.push([targetOf(tasks[i] as TaskRecord), g.phase]);
         });
         const service = balanced({
           desired: input.desired,
           min: input.min,
           max,
+          grace: input.grace,
           deleting: input.deleting,
           generation: input.deploymentId,
           deployment: {
@@ -712,62 +766,63 @@ describe('plan: load-balanced properties', () => {
             startedAt: '2025-01-01T00:00:00.000Z',
             reason: 'x',
           },
-          targets: recorded,
         });
         const targetHealth = input.read ? health({ [TG]: listed }) : undefined;
-        const p = plan({
-          service,
-          tasks,
-          now,
-          ...(targetHealth ? { targetHealth } : {}),
-        });
+        // The core plan, with the records on the tasks themselves.
+        const p = corePlan({ service, tasks, now, ...(targetHealth ? { targetHealth } : {}) });
         const phaseOf = (t: TaskRecord) => {
           if (!input.read) return 'unknown';
           const hit = listed.find(([x]) => x.id === t.privateIp);
-          return hit ? (hit[1] === 'draining' ? 'draining' : 'registered') : 'absent';
+          return hit ? hit[1] : 'absent';
         };
         const byId = new Map(tasks.map((t) => [t.taskId, t]));
-        const healthFailure = (reason: string) => reason.startsWith(HEALTH_CHECK_STOP);
+        const gen = (t: TaskRecord) => input.tasks[tasks.indexOf(t)] as (typeof input.tasks)[0];
+        // 1. A stop goes only to a task ELB was read for and does not list (drained, or never in).
         for (const s of p.stops) {
           const t = byId.get(s.taskId) as TaskRecord;
-          if (healthFailure(s.reason)) {
-            // Stopped for failed health checks: it leaves its group in the same act.
-            if (recorded[t.taskId] && phaseOf(t) === 'registered')
-              expect(p.deregistrations).toContainEqual(targetOf(t));
-          } else if (recorded[t.taskId]) {
-            // Any other stop waits until the task's targets have drained.
-            expect(phaseOf(t)).toBe('absent');
-          }
+          expect([s.taskId, phaseOf(t)]).toEqual([s.taskId, 'absent']);
+          // …and never to one whose registration may still be on its way.
+          expect(gen(t).record).not.toBe('settling');
         }
-        // Registered only: RUNNING tasks of the current deployment, not also deregistered.
+        // 2. Registered: RUNNING tasks of the current deployment, not on their way out, that ELB
+        //    does not list, with no registration in flight; what is registered is recorded.
         for (const r of p.registrations) {
           const t = byId.get(r.taskId) as TaskRecord;
           expect(t.lastStatus).toBe('RUNNING');
           expect(t.deployment).toBe(input.deploymentId);
-          for (const x of r.targets) expect(p.deregistrations).not.toContainEqual(x);
+          expect(t.desiredStatus).toBe('RUNNING');
+          expect(['none', 'registered', 'released']).toContain(gen(t).record);
+          expect(phaseOf(t)).toBe('absent');
+          for (const x of r.targets) expect(r.record).toContainEqual({ ...x, registeredAt: now });
+          expect(r.expectedVersion).toBe(t.targetsVersion);
         }
-        // Serving tasks leave service (deregistered or stopped) only down to the minimum.
+        // 3. Deregistered: only what ELB lists as registered (not draining).
+        for (const x of [...p.deregistrations, ...p.leaving.flatMap((l) => l.targets)]) {
+          const t = tasks.find((u) => u.privateIp === x.id) as TaskRecord;
+          expect(['healthy', 'initial', 'unhealthy']).toContain(phaseOf(t));
+        }
+        // 4. Serving tasks leave service (deregistered or stopped) only down to the minimum.
         const serving = (t: TaskRecord) =>
           t.lastStatus === 'RUNNING' &&
           t.desiredStatus !== 'STOPPED' &&
-          (t.deployment === input.deploymentId
-            ? phaseOf(t) === 'registered' &&
-              listed.some(([x, st]) => x.id === t.privateIp && st === 'healthy')
-            : !recorded[t.taskId] ||
-              listed.some(([x, st]) => x.id === t.privateIp && st === 'healthy'));
+          gen(t).record !== 'leaving' &&
+          (t.deployment === input.deploymentId || ['settling', 'registered'].includes(gen(t).record)
+            ? phaseOf(t) === 'healthy'
+            : true);
         const before = tasks.filter(serving);
-        const leaving = before.filter(
-          (t) =>
-            p.stops.some((s) => s.taskId === t.taskId) ||
-            p.deregistrations.some((x) => x.id === t.privateIp),
-        );
+        const left = new Set([
+          ...p.stops.map((s) => s.taskId),
+          ...p.leaving.map((l) => l.taskId),
+          ...p.deregistrations.map((x) => tasks.find((u) => u.privateIp === x.id)?.taskId),
+        ]);
+        const leaving = before.filter((t) => left.has(t.taskId));
         const desired = input.deleting ? 0 : input.desired;
         const minRunning = Math.ceil((desired * input.min) / 100);
         expect(before.length - leaving.length).toBeGreaterThanOrEqual(
           Math.min(minRunning, before.length),
         );
       }),
-      { numRuns: 400 },
+      { numRuns: 600 },
     );
   });
 });
