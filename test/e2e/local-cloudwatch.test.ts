@@ -64,6 +64,9 @@ afterAll(async () => {
 
 describe('a custom metric set with the AWS CLI', () => {
   it('is read back by get-metric-data and by Steward', async () => {
+    // Both datapoints in one minute, whatever the minute the CLI calls land in (each takes about a
+    // second, so two in a row could straddle a minute boundary and make two 60 s periods).
+    const minute = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
     for (const value of ['30', '50']) {
       await aws(
         'cloudwatch',
@@ -78,6 +81,8 @@ describe('a custom metric set with the AWS CLI', () => {
         'Count',
         '--value',
         value,
+        '--timestamp',
+        iso(minute + 30_000),
       );
     }
     const now = Date.now();
