@@ -23,7 +23,7 @@ import {
  * Where a target stands: `registered` (listed and not draining, whatever its health), `draining`,
  * `absent` (not listed, or its group is gone), or `unknown` (its group was not read).
  */
-export type TargetPhase = 'registered' | 'draining' | 'absent' | 'unknown';
+type TargetPhase = 'registered' | 'draining' | 'absent' | 'unknown';
 
 /** The prefix of the stop reason for a task that failed its target health checks. */
 export const HEALTH_CHECK_STOP = 'Steward: task failed ELB health checks in';
@@ -41,12 +41,8 @@ const UNHEALTHY: ReadonlySet<string> = new Set(['unhealthy', 'unhealthy.draining
 export type TargetsView = {
   /** Whether any task of the service has or should have targets (target health was read). */
   balanced: boolean;
-  /** The targets a task has, or should have: the spec's for a current task, else the recorded ones. */
-  targetsOf(task: TaskRecord): Target[];
   /** The targets recorded for a task id (registered, or about to be). */
   recorded(taskId: string): RecordedTarget[];
-  healthOf(target: Target): TargetHealth | undefined;
-  phaseOf(target: Target): TargetPhase;
   /** RUNNING and, if it is load balanced, healthy in every target group. */
   serving(task: TaskRecord): boolean;
   /**
@@ -146,10 +142,7 @@ export function targetsView(o: {
   return {
     balanced:
       balancers.length > 0 || Object.values(recordedMap).some((targets) => targets.length > 0),
-    targetsOf,
     recorded,
-    healthOf,
-    phaseOf,
     serving,
     failedHealthCheck(t, now) {
       if (t.lastStatus !== TaskStatus.RUNNING || !isBalanced(t)) return undefined;
