@@ -16,7 +16,6 @@ import {
   startedByFor,
   type Target,
   type TargetGroupsHealth,
-  type TargetHealth,
   type TaskRecord,
   targetKey,
 } from '../core/model';
@@ -314,21 +313,17 @@ async function readTargetHealth(
   const arns = targetGroupsToRead(service, tasks);
   if (arns.length === 0) return undefined;
   const read = await Promise.all(arns.map((arn) => lb.targetHealth(arn)));
-  const out = new Map<
-    string,
-    { missing: true } | { missing?: false; targets: ReadonlyMap<string, TargetHealth> }
-  >();
-  arns.forEach((arn, i) => {
-    const group = read[i];
-    if (group === undefined || group.missing === true) {
-      out.set(arn, { missing: true });
-      return;
-    }
-    out.set(arn, {
-      targets: new Map(group.targets.map((d) => [targetKey(d.target), d.health])),
-    });
-  });
-  return out;
+  return new Map(
+    arns.map((arn, i) => {
+      const group = read[i];
+      return [
+        arn,
+        group === undefined || group.missing === true
+          ? { missing: true as const }
+          : { targets: new Map(group.targets.map((d) => [targetKey(d.target), d.health])) },
+      ];
+    }),
+  );
 }
 
 /** Registers or deregisters targets, one call per target group; ELB's refusals become events. */

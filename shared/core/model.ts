@@ -97,6 +97,11 @@ export type TargetGroupsHealth = ReadonlyMap<
 export function targetKey(target: Pick<Target, 'id' | 'port'>): string {
   return `${target.id}:${target.port}`;
 }
+
+/** Whether two targets are the same: one IP and port in one target group. */
+export function sameTarget(a: Target, b: Target): boolean {
+  return a.targetGroupArn === b.targetGroupArn && a.id === b.id && a.port === b.port;
+}
 export type PropagateTags = 'TASK_DEFINITION' | 'SERVICE' | 'NONE';
 
 /** Steward's own: launch on on-demand Fargate while Fargate Spot has no capacity, then go back. */

@@ -16,6 +16,7 @@ import {
   type ServiceRecord,
   type ServiceSpec,
   type ServiceStatus,
+  sameTarget,
   type Target,
   type TargetGroupsHealth,
   type TaskRecord,
@@ -147,7 +148,7 @@ export function plan(input: {
   // an unhealthy task: a healthy replacement first (within maximumPercent), then it drains and stops.
   const unhealthy = new Map<string, string>();
   for (const t of tasks) {
-    const failed = lb.failedHealthCheck(t, now);
+    const failed = lb.failedHealthCheck(t);
     if (failed === undefined) continue;
     const { reason, description, state } = failed.health;
     const why = `${reason ?? state}${description ? ` (${description})` : ''}`;
@@ -315,9 +316,9 @@ export function plan(input: {
     let running = keeping.filter(lb.serving).length;
     for (const t of candidates) {
       if (wanted === 0 || budget <= 0) break;
-      const isRunning = lb.serving(t);
-      if (isRunning && running - 1 < minRunning) continue;
-      if (isRunning) running -= 1;
+      const isServing = lb.serving(t);
+      if (isServing && running - 1 < minRunning) continue;
+      if (isServing) running -= 1;
       wanted -= 1;
       const leaves = lb.toDeregister(t);
       const fresh = lb.leaving(t.taskId) === undefined;
@@ -331,12 +332,7 @@ export function plan(input: {
         if (fresh && leaves.length > 0) {
           // What it leaves: its records, and anything ELB lists for it that was not recorded.
           const known = lb.recorded(t.taskId);
-          const unrecorded = leaves.filter(
-            (x) =>
-              !known.some(
-                (k) => k.targetGroupArn === x.targetGroupArn && k.id === x.id && k.port === x.port,
-              ),
-          );
+          const unrecorded = leaves.filter((x) => !known.some((k) => sameTarget(k, x)));
           const record = [...known, ...unrecorded].map((x) => ({
             ...x,
             deregisteredAt: now,

@@ -11,6 +11,7 @@
 import {
   type RecordedTarget,
   type ServiceRecord,
+  sameTarget,
   type Target,
   type TargetGroupsHealth,
   type TargetHealth,
@@ -49,10 +50,7 @@ export type TargetsView = {
    * The first target group in which a RUNNING task is unhealthy, once its grace period is over, or
    * undefined: such a task is stopped, as ECS stops one that fails its ELB health checks.
    */
-  failedHealthCheck(
-    task: TaskRecord,
-    now: number,
-  ): { target: Target; health: TargetHealth } | undefined;
+  failedHealthCheck(task: TaskRecord): { target: Target; health: TargetHealth } | undefined;
   /** The spec's target groups that ELB says do not exist. */
   missingGroups: string[];
   /**
@@ -91,9 +89,7 @@ export function targetsView(o: {
   const settling = (taskId: string, target: Target) =>
     recorded(taskId).some(
       (r) =>
-        r.targetGroupArn === target.targetGroupArn &&
-        r.id === target.id &&
-        r.port === target.port &&
+        sameTarget(r, target) &&
         r.registeredAt !== undefined &&
         at - r.registeredAt < REGISTRATION_SETTLE_MS,
     );
@@ -140,15 +136,14 @@ export function targetsView(o: {
     return targets.length > 0 && targets.every((x) => healthOf(x)?.state === 'healthy');
   };
   return {
-    balanced:
-      balancers.length > 0 || Object.values(recordedMap).some((targets) => targets.length > 0),
+    balanced: balancers.length > 0 || Object.keys(recordedMap).length > 0,
     recorded,
     serving,
-    failedHealthCheck(t, now) {
+    failedHealthCheck(t) {
       if (t.lastStatus !== TaskStatus.RUNNING || !isBalanced(t)) return undefined;
       const started = Date.parse(t.startedAt ?? '');
       const grace = (spec.healthCheckGracePeriodSeconds ?? 0) * 1000;
-      if (!Number.isFinite(started) || now < started + grace) return undefined;
+      if (!Number.isFinite(started) || at < started + grace) return undefined;
       for (const target of targetsOf(t)) {
         const h = healthOf(target);
         if (h !== undefined && UNHEALTHY.has(h.state)) return { target, health: h };
