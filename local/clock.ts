@@ -9,9 +9,13 @@ import { LOCAL_CLOCK } from '../shared/local-clock';
 
 export type StackClock = {
   now(): number;
-  /** Moves to `ms` (epoch); never backwards: time that went back would undo cooldowns and fires. */
-  set(ms: number): void;
-  advance(ms: number): void;
+  /**
+   * Moves to `ms` (epoch) and returns it; never backwards: time that went back would undo
+   * cooldowns and fires.
+   */
+  set(ms: number): number;
+  /** Moves forward by `ms` and returns the time moved to. */
+  advance(ms: number): number;
 };
 
 export function makeStackClock(
@@ -33,11 +37,14 @@ export function makeStackClock(
       }
       offset += ms - current;
       onMove?.(offset);
+      return ms;
     },
     advance(ms) {
       if (!Number.isFinite(ms) || ms < 0) throw new RangeError('the clock only moves forward');
+      const moved = now() + ms;
       offset += ms;
       onMove?.(offset);
+      return moved;
     },
   };
   return clock;

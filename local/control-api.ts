@@ -88,8 +88,8 @@ export function createControlApi(options: ControlApiOptions) {
       );
     return options.clock;
   };
-  const clockView = () => {
-    const now = requireClock().now();
+  /** The clock at `now` (default: read now), as the control API shows it. */
+  const clockView = (now = requireClock().now()) => {
     return {
       now: new Date(now).toISOString(),
       offsetSeconds: Math.round((now - Date.now()) / 1000),
@@ -228,6 +228,7 @@ export function createControlApi(options: ControlApiOptions) {
           const { now, advanceSeconds } = body;
           if ((now === undefined) === (advanceSeconds === undefined))
             throw new ControlError(400, 'give either now (an ISO time) or advanceSeconds');
+          let moved: number;
           try {
             if (now !== undefined) {
               const at = typeof now === 'string' ? Date.parse(now) : Number.NaN;
@@ -236,17 +237,18 @@ export function createControlApi(options: ControlApiOptions) {
                   400,
                   'now must be an ISO 8601 time, e.g. 2026-03-29T06:59:30Z',
                 );
-              clock.set(at);
+              moved = clock.set(at);
             } else {
               if (typeof advanceSeconds !== 'number' || !(advanceSeconds >= 0))
                 throw new ControlError(400, 'advanceSeconds must be a number, 0 or more');
-              clock.advance(advanceSeconds * 1000);
+              moved = clock.advance(advanceSeconds * 1000);
             }
           } catch (error) {
             if (error instanceof RangeError) throw new ControlError(400, error.message);
             throw error;
           }
-          return clockView();
+          // The time moved to, not a later reading: a caller that set 07:00 is told 07:00.
+          return clockView(moved);
         },
       },
     ],
